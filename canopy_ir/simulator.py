@@ -1,0 +1,299 @@
+"""Functional simulator of the accelerator: bit-exact VTA semantics over a card's DRAM image.
+
+The simulator models the three modules (load, compute, store) and the four dependency-token queues
+between them (`vta-isa.md` §4). A `policy` chooses which ready module runs next: any correct
+stream gives the same result under every policy, so tests run several to expose missing tokens.
+`policy="sequential"` ignores tokens and runs in program order (the meaning of a stream before
+`insert-deps`). Each instruction is executed with numpy over its whole micro-op loop nest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from canopy_ir.errors import DeadlockError, DeviceError
+from canopy_ir.hwconfig import HwConfig
+from canopy_ir.isa import (
+    AluInsn,
+    AluOp,
+    FinishInsn,
+    GemmInsn,
+    Insn,
+    LoadInsn,
+    MemId,
+    Module,
+    StoreInsn,
+    decode_uops,
+)
+
+DEFAULT_QUEUE_DEPTH = 512
+PIPELINE_ORDER = (Module.LOAD, Module.COMPUTE, Module.STORE)
+
+
+@dataclass
+class SimStats:
+    insns: int = 0
+    by_opcode: dict[str, int] = field(default_factory=dict)
+    macs: int = 0
+    alu_lanes: int = 0
+    dram_read_bytes: int = 0
+    dram_write_bytes: int = 0
+    finished: bool = False
+
+
+class FunctionalSimulator:
+    """Executes decoded instructions against `dram` (a uint8 array: the card's memory)."""
+
+    def __init__(self, config: HwConfig, dram: np.ndarray, queue_depth: int = DEFAULT_QUEUE_DEPTH):
+        self.cfg = config
+        self.dram = dram
+        self.queue_depth = queue_depth
+        b, bi, bo = config.batch, config.block_in, config.block_out
+        self.inp = np.zeros((config.depth("inp"), b, bi), np.int8)
+        self.wgt = np.zeros((config.depth("wgt"), bo, bi), np.int8)
+        self.acc = np.zeros((config.depth("acc"), b, bo), np.int32)
+        self.uop = [np.zeros(config.depth("uop"), np.int64) for _ in range(3)]  # dst, src, wgt
+        self.stats = SimStats()
+
+    # ---- DRAM views: element arrays over the card memory, indexed by dram_base ----------------
+    def _dram_view(self, mem: int) -> np.ndarray:
+        cfg = self.cfg
+        b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
+        dtype, shape = {
+            MemId.INP: (np.int8, (b, bi)),
+            MemId.WGT: (np.int8, (bo, bi)),
+            MemId.ACC: (np.int32, (b, bo)),
+            MemId.ACC_8BIT: (np.int8, (b, bo)),
+            MemId.OUT: (np.int8, (b, bo)),
+            MemId.UOP: (np.uint32, ()),
+        }[MemId(mem)]
+        elem = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        usable = len(self.dram) // elem * elem
+        return self.dram[:usable].view(dtype).reshape(-1, *shape)
+
+    def _dram_rows(self, insn, index: int, view: np.ndarray, what: str) -> np.ndarray:
+        rows = insn.dram_base + np.arange(insn.y_size)[:, None] * insn.x_stride
+        idx = rows + np.arange(insn.x_size)[None, :]
+        if idx.size and (idx.max() >= len(view)):
+            raise DeviceError(
+                f"{what} touches DRAM element {int(idx.max())}, beyond the card's "
+                f"{len(view)} elements of that type",
+                f"instruction {index}",
+            )
+        return idx
+
+    # ---- instructions --------------------------------------------------------------------
+    def _load(self, insn: LoadInsn, index: int) -> None:
+        if insn.x_size == 0:
+            return
+        mem = MemId(insn.memory_type)
+        view = self._dram_view(mem)
+        idx = self._dram_rows(insn, index, view, f"LOAD {mem.name}")
+        rows = insn.y_pad_0 + insn.y_size + insn.y_pad_1
+        cols = insn.x_pad_0 + insn.x_size + insn.x_pad_1
+        if mem == MemId.UOP:
+            words = view[idx].reshape(-1)
+            dst, src, wgt = decode_uops(words.astype("<u4").tobytes(), self.cfg).__dict__.values()
+            block = np.zeros((3, rows, cols), np.int64)
+            block[:, insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size] = (
+                np.stack([dst, src, wgt]).reshape(3, insn.y_size, insn.x_size)
+            )
+            self._check_sram(insn, index, rows * cols, len(self.uop[0]), "UOP")
+            for k in range(3):
+                self.uop[k][insn.sram_base : insn.sram_base + rows * cols] = block[k].reshape(-1)
+            self.stats.dram_read_bytes += words.size * 4
+            return
+        buf = {MemId.INP: self.inp, MemId.WGT: self.wgt, MemId.ACC: self.acc,
+               MemId.ACC_8BIT: self.acc}.get(mem)
+        if buf is None:
+            raise DeviceError(f"LOAD into memory {mem.name} is not allowed", f"instruction {index}")
+        self._check_sram(insn, index, rows * cols, len(buf), mem.name)
+        data = view[idx]
+        block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
+        block[insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size] = data
+        buf[insn.sram_base : insn.sram_base + rows * cols] = block.reshape(-1, *buf.shape[1:])
+        self.stats.dram_read_bytes += data.nbytes
+
+    def _check_sram(self, insn, index: int, count: int, depth: int, name: str) -> None:
+        if insn.sram_base + count > depth:
+            raise DeviceError(
+                f"{name} buffer access [{insn.sram_base}, {insn.sram_base + count}) exceeds its "
+                f"{depth} elements",
+                f"instruction {index}",
+            )
+
+    def _store(self, insn: StoreInsn, index: int) -> None:
+        if insn.x_size == 0:
+            return
+        if insn.memory_type != MemId.OUT:
+            raise DeviceError("STORE must use memory type OUT", f"instruction {index}")
+        if insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1:
+            raise DeviceError("STORE cannot pad", f"instruction {index}")
+        view = self._dram_view(MemId.OUT)
+        idx = self._dram_rows(insn, index, view, "STORE")
+        count = insn.y_size * insn.x_size
+        self._check_sram(insn, index, count, len(self.acc), "ACC")
+        # Narrowing keeps the low bits (two's complement wrap), it does not saturate.
+        values = self.acc[insn.sram_base : insn.sram_base + count].astype(np.int8)
+        view[idx.reshape(-1)] = values
+        self.stats.dram_write_bytes += values.nbytes
+
+    def _loop_indices(self, insn, index: int, src_depth: int, with_wgt: bool):
+        if insn.uop_end > len(self.uop[0]) or insn.uop_bgn > insn.uop_end:
+            raise DeviceError(f"micro-op range [{insn.uop_bgn}, {insn.uop_end}) is invalid",
+                              f"instruction {index}")
+        k = slice(insn.uop_bgn, insn.uop_end)
+        i = np.arange(insn.iter_out)[:, None, None]
+        j = np.arange(insn.iter_in)[None, :, None]
+        dst = (self.uop[0][k][None, None, :] + i * insn.dst_factor_out + j * insn.dst_factor_in).reshape(-1)
+        src = (self.uop[1][k][None, None, :] + i * insn.src_factor_out + j * insn.src_factor_in).reshape(-1)
+        checks = [("dst (ACC)", dst, len(self.acc)), ("src", src, src_depth)]
+        wgt = None
+        if with_wgt:
+            wgt = (self.uop[2][k][None, None, :] + i * insn.wgt_factor_out + j * insn.wgt_factor_in).reshape(-1)
+            checks.append(("wgt (WGT)", wgt, len(self.wgt)))
+        for name, arr, depth in checks:
+            if arr.size and arr.max() >= depth:
+                raise DeviceError(f"{name} index {int(arr.max())} exceeds the buffer's {depth} elements",
+                                  f"instruction {index}")
+        return dst, src, wgt
+
+    def _gemm(self, insn: GemmInsn, index: int) -> None:
+        dst, src, wgt = self._loop_indices(insn, index, len(self.inp), with_wgt=True)
+        if insn.reset_reg:
+            self.acc[dst] = 0
+            return
+        prod = np.einsum("nbk,nok->nbo", self.inp[src].astype(np.int32), self.wgt[wgt].astype(np.int32))
+        np.add.at(self.acc, dst, prod)  # accumulates repeated destinations, wraps at 32 bits
+        self.stats.macs += prod.size * self.cfg.block_in
+
+    def _alu(self, insn: AluInsn, index: int) -> None:
+        dst, src, _ = self._loop_indices(insn, index, len(self.acc), with_wgt=False)
+        if insn.reset_reg:
+            self.acc[dst] = 0
+            return
+        op = AluOp(insn.alu_opcode)
+        n = np.arange(len(dst))
+        first_write = np.full(len(self.acc), len(dst), np.int64)
+        np.minimum.at(first_write, dst, n)
+        unique_dst = len(np.unique(dst)) == len(dst)
+        reads_written = (not insn.use_imm) and bool(np.any(first_write[src] < n))
+        if unique_dst and not reads_written:
+            rhs = np.int32(insn.imm) if insn.use_imm else self.acc[src]
+            self.acc[dst] = _alu_apply(op, self.acc[dst], rhs)
+        else:  # the loop reads values it wrote itself: keep the hardware's sequential order
+            for d, s in zip(dst, src):
+                rhs = np.int32(insn.imm) if insn.use_imm else self.acc[s].copy()
+                self.acc[d] = _alu_apply(op, self.acc[d], rhs)
+        self.stats.alu_lanes += len(dst) * self.cfg.batch * self.cfg.block_out
+
+    def execute(self, insn: Insn, index: int) -> None:
+        name = type(insn).__name__
+        self.stats.insns += 1
+        self.stats.by_opcode[name] = self.stats.by_opcode.get(name, 0) + 1
+        if isinstance(insn, LoadInsn):
+            self._load(insn, index)
+        elif isinstance(insn, StoreInsn):
+            self._store(insn, index)
+        elif isinstance(insn, GemmInsn):
+            self._gemm(insn, index)
+        elif isinstance(insn, AluInsn):
+            self._alu(insn, index)
+        elif isinstance(insn, FinishInsn):
+            self.stats.finished = True
+
+    # ---- scheduling over the three modules --------------------------------------------------
+    def run(self, insns: Sequence[Insn], policy: str | Sequence[Module] = PIPELINE_ORDER) -> SimStats:
+        if policy == "sequential":
+            for i, insn in enumerate(insns):
+                self.execute(insn, i)
+            return self.stats
+        order = [Module(m) for m in policy]
+        queues: dict[Module, list[int]] = {m: [] for m in Module}
+        for i, insn in enumerate(insns):
+            queues[insn.module].append(i)
+        heads = {m: 0 for m in Module}
+        tokens: dict[tuple[Module, Module], int] = {}
+        for a, b in ((0, 1), (1, 0), (1, 2), (2, 1)):
+            tokens[(Module(a), Module(b))] = 0
+
+        def links(m: Module, insn: Insn):
+            """(pop queues, push queues) of an instruction in module m."""
+            prev = Module(m - 1) if m > Module.LOAD else None
+            nxt = Module(m + 1) if m < Module.STORE else None
+            pops, pushes = [], []
+            for flag, peer, is_pop in ((insn.pop_prev, prev, True), (insn.pop_next, nxt, True),
+                                       (insn.push_prev, prev, False), (insn.push_next, nxt, False)):
+                if not flag:
+                    continue
+                if peer is None:
+                    raise DeviceError(f"{m.name}-module instruction uses a token queue that does not "
+                                      "exist for its module", f"instruction {queues[m][heads[m]]}")
+                (pops if is_pop else pushes).append((peer, m) if is_pop else (m, peer))
+            return pops, pushes
+
+        remaining = len(insns)
+        while remaining:
+            progressed = False
+            for m in order:
+                while heads[m] < len(queues[m]):
+                    index = queues[m][heads[m]]
+                    insn = insns[index]
+                    pops, pushes = links(m, insn)
+                    if any(tokens[q] == 0 for q in pops):
+                        break
+                    if any(tokens[q] >= self.queue_depth for q in pushes):
+                        break
+                    for q in pops:
+                        tokens[q] -= 1
+                    self.execute(insn, index)
+                    for q in pushes:
+                        tokens[q] += 1
+                    heads[m] += 1
+                    remaining -= 1
+                    progressed = True
+                if progressed:
+                    break  # re-evaluate from the highest-priority module
+            if not progressed:
+                raise DeadlockError(_deadlock_report(insns, queues, heads, tokens, links))
+        leftover = {f"{a.name.lower()}->{b.name.lower()}": n for (a, b), n in tokens.items() if n}
+        if leftover:
+            raise DeadlockError(f"stream ends with unconsumed dependency tokens {leftover}: the next "
+                                "run on this card would start with stale tokens")
+        return self.stats
+
+
+def _deadlock_report(insns, queues, heads, tokens, links) -> str:
+    waits = []
+    for m in Module:
+        if heads[m] < len(queues[m]):
+            index = queues[m][heads[m]]
+            pops, pushes = links(m, insns[index])
+            empty = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pops if tokens[(a, b)] == 0]
+            full = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pushes if tokens[(a, b)] > 0]
+            why = f"waits for a token on {', '.join(empty)}" if empty else f"cannot push to full {full}"
+            waits.append(f"{m.name.lower()} module at instruction {index} "
+                         f"({type(insns[index]).__name__}) {why}")
+    return "deadlock: " + "; ".join(waits)
+
+
+def _alu_apply(op: AluOp, a: np.ndarray, b) -> np.ndarray:
+    a = np.asarray(a, np.int32)
+    if op == AluOp.MIN:
+        return np.minimum(a, b)
+    if op == AluOp.MAX:
+        return np.maximum(a, b)
+    if op == AluOp.ADD:
+        return (a.astype(np.int64) + b).astype(np.int32)  # wraps at 32 bits
+    if op == AluOp.MUL:
+        return (a.astype(np.int64) * b).astype(np.int32)  # low 32 bits of the product
+    if op == AluOp.SHR:
+        # y >= 0: arithmetic shift right; y < 0: shift left. Amounts saturate at 31 / 32 bits.
+        b = np.broadcast_to(np.asarray(b, np.int64), a.shape)
+        right = a.astype(np.int64) >> np.minimum(b, 31).clip(0)
+        left = (a.astype(np.int64) << np.minimum(-b, 32).clip(0)).astype(np.int64)
+        return np.where(b >= 0, right, left).astype(np.int32)
+    raise DeviceError(f"unknown ALU opcode {op}")
