@@ -1,0 +1,124 @@
+"""A compact, readable custom syntax shared by the `tile` and `accel` instruction-like ops:
+
+    tile.gemm %acc, %inp, %wgt (iter_out=4, iter_in=8, uops=[0, 0, 0, 1, 16, 1])
+    accel.load (memory_type=inp, sram_base=0, dram_base=12, y_size=10, ..., push_next)
+
+Operands first, then `(key=value, ...)`: integers, identifiers (enum names), string literals and
+integer lists; a bare identifier is a flag set to 1 (flags at 0 are not printed).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import ClassVar
+
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, i64
+from xdsl.ir import Attribute
+from xdsl.irdl import irdl_op_definition, prop_def
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+
+INT, STR, INTS, FLAG = "int", "str", "ints", "flag"
+
+
+class KeyValueFormat:
+    """Mixin for IRDL ops. Subclasses set `KV_FIELDS = ((name, kind), ...)`, where kind is INT,
+    STR, INTS, FLAG or an IntEnum class (printed by member name), and `kv_results` (result count)."""
+
+    KV_FIELDS: ClassVar[tuple[tuple[str, object], ...]] = ()
+
+    def kv(self, name: str) -> int | str | tuple[int, ...]:
+        attr = self.properties[name]
+        if isinstance(attr, IntegerAttr):
+            return attr.value.data
+        if isinstance(attr, StringAttr):
+            return attr.data
+        return tuple(attr.get_values())
+
+    @staticmethod
+    def kv_properties(fields, values: dict) -> dict[str, Attribute]:
+        props: dict[str, Attribute] = {}
+        for name, kind in fields:
+            value = values.get(name, 0 if kind not in (STR, INTS) else None)
+            if kind == STR:
+                props[name] = StringAttr(value)
+            elif kind == INTS:
+                props[name] = DenseArrayBase.from_list(i64, [int(v) for v in value])
+            else:
+                props[name] = IntegerAttr(int(value), i64)
+        return props
+
+    def print(self, printer: Printer) -> None:
+        if self.operands:
+            printer.print_string(" ")
+            printer.print_list(self.operands, printer.print_operand)
+        items = []
+        for name, kind in self.KV_FIELDS:
+            value = self.kv(name)
+            if kind == FLAG:
+                if value:
+                    items.append(name)
+            elif kind == STR:
+                items.append(f'{name}="{value}"')
+            elif kind == INTS:
+                items.append(f"{name}=[{', '.join(map(str, value))}]")
+            elif isinstance(kind, type) and issubclass(kind, IntEnum):
+                items.append(f"{name}={kind(value).name.lower()}")
+            else:
+                items.append(f"{name}={value}")
+        printer.print_string(" (" + ", ".join(items) + ")")
+        if self.results:
+            printer.print_string(" : ")
+            printer.print_list([r.type for r in self.results], printer.print_attribute)
+
+    @classmethod
+    def parse(cls, parser: Parser):
+        operands = []
+        if (first := parser.parse_optional_operand()) is not None:
+            operands.append(first)
+            while parser.parse_optional_punctuation(","):
+                operands.append(parser.parse_operand())
+        kinds = dict(cls.KV_FIELDS)
+        values: dict[str, object] = {}
+
+        def parse_item() -> None:
+            name = parser.parse_identifier()
+            if name not in kinds:
+                parser.raise_error(f"{cls.name} has no field '{name}'")
+            kind = kinds[name]
+            if kind == FLAG:
+                values[name] = 1
+                return
+            parser.parse_punctuation("=")
+            if kind == STR:
+                values[name] = parser.parse_str_literal()
+            elif kind == INTS:
+                values[name] = parser.parse_comma_separated_list(
+                    parser.Delimiter.SQUARE, parser.parse_integer)
+            elif isinstance(kind, type) and issubclass(kind, IntEnum):
+                member = parser.parse_identifier().upper()
+                if member not in kind.__members__:
+                    parser.raise_error(f"'{member.lower()}' is not a {name}")
+                values[name] = int(kind[member])
+            else:
+                values[name] = parser.parse_integer()
+
+        parser.parse_comma_separated_list(parser.Delimiter.PAREN, parse_item)
+        result_types = []
+        if parser.parse_optional_punctuation(":"):
+            result_types = [parser.parse_type()]
+            while parser.parse_optional_punctuation(","):
+                result_types.append(parser.parse_type())
+        for name, kind in cls.KV_FIELDS:
+            if kind in (STR, INTS) and name not in values:
+                parser.raise_error(f"{cls.name} needs field '{name}'")
+        return cls.create(operands=operands, properties=cls.kv_properties(cls.KV_FIELDS, values),
+                          result_types=result_types)
+
+
+def kv_op_definition(cls):
+    """`irdl_op_definition` that first declares one property per entry of `cls.KV_FIELDS`."""
+    for name, kind in cls.KV_FIELDS:
+        constraint = {STR: StringAttr, INTS: DenseArrayBase}.get(kind, IntegerAttr)
+        setattr(cls, name, prop_def(constraint))
+    return irdl_op_definition(cls)

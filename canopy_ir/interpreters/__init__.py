@@ -1,0 +1,1 @@
+"""Interpreters for every IR level (xDSL interpreter framework, numpy values)."""

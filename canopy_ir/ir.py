@@ -1,0 +1,146 @@
+"""IR plumbing shared by every layer: the xDSL context, module attributes and the weight pool.
+
+Module attributes used across passes:
+- `canopy.weights`: the weight pool key (in memory) or the path of a `weights.npz` file;
+- `canopy.hw_config`: the `HwConfig` as a dictionary (set from `graph-to-tile` on);
+- `canopy.inputs` / `canopy.outputs`: ONNX names of the function's arguments and results.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, builtin, func, scf
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import ParseError
+
+from canopy_ir.errors import CanopyError
+from canopy_ir.hwconfig import HwConfig
+
+
+def make_context() -> Context:
+    from canopy_ir.dialects.accel import Accel
+    from canopy_ir.dialects.graph import Graph
+    from canopy_ir.dialects.tile import Tile
+
+    ctx = Context()
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, scf.Scf, Graph, Tile, Accel):
+        ctx.load_dialect(dialect)
+    return ctx
+
+
+def parse_module(text: str, source: str = "<text>") -> ModuleOp:
+    try:
+        module = Parser(make_context(), text, source).parse_module()
+    except ParseError as exc:
+        raise CanopyError(f"cannot parse IR: {exc}", source) from None
+    return module
+
+
+# ---- hardware config --------------------------------------------------------------------------
+def module_config(module: ModuleOp) -> HwConfig:
+    attr = module.attributes.get("canopy.hw_config")
+    if attr is None:
+        return HwConfig()
+    assert isinstance(attr, DictionaryAttr)
+    raw = {k: (v.data if isinstance(v, StringAttr) else v.value.data) for k, v in attr.data.items()}
+    return HwConfig.from_dict(raw, "canopy.hw_config")
+
+
+def set_module_config(module: ModuleOp, config: HwConfig) -> None:
+    module.attributes["canopy.hw_config"] = DictionaryAttr(
+        {k: StringAttr(v) if isinstance(v, str) else IntegerAttr(v, i64)
+         for k, v in config.to_dict().items()}
+    )
+
+
+def string_list(module: ModuleOp, key: str) -> list[str]:
+    attr = module.attributes.get(key)
+    return [a.data for a in attr.data] if isinstance(attr, ArrayAttr) else []
+
+
+def set_string_list(module: ModuleOp, key: str, values: list[str]) -> None:
+    module.attributes[key] = ArrayAttr([StringAttr(v) for v in values])
+
+
+# ---- weight pool ------------------------------------------------------------------------------
+class WeightPool:
+    """Named numpy arrays kept out of the IR text; saved as `weights.npz` beside IR dumps."""
+
+    _ids = itertools.count()
+
+    def __init__(self, arrays: dict[str, np.ndarray] | None = None):
+        self.arrays: dict[str, np.ndarray] = dict(arrays or {})
+        self.key = f"mem:{next(self._ids)}"
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self.arrays[name]
+        except KeyError:
+            raise CanopyError(f"weight '{name}' is not in the weight pool") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    def add(self, name: str, array: np.ndarray) -> str:
+        """Store `array` under `name` (made unique if taken); returns the name used."""
+        unique, n = name, 1
+        while unique in self.arrays:
+            unique, n = f"{name}.{n}", n + 1
+        self.arrays[unique] = np.ascontiguousarray(array)
+        return unique
+
+    def save(self, path: str | Path) -> None:
+        np.savez(path, **self.arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> WeightPool:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls({k: data[k] for k in data.files})
+        except (OSError, ValueError) as exc:
+            raise CanopyError(f"cannot read weight file: {exc}", str(path)) from None
+
+
+_POOLS: dict[str, WeightPool] = {}
+
+
+def attach_pool(module: ModuleOp, pool: WeightPool) -> None:
+    _POOLS[pool.key] = pool
+    module.attributes["canopy.weights"] = StringAttr(pool.key)
+
+
+def pool_of(module: ModuleOp) -> WeightPool:
+    """The module's weight pool: registered in memory, or loaded from the file it names."""
+    attr = module.attributes.get("canopy.weights")
+    if not isinstance(attr, StringAttr):
+        pool = WeightPool()
+        attach_pool(module, pool)
+        return pool
+    if attr.data in _POOLS:
+        return _POOLS[attr.data]
+    path = Path(attr.data)
+    if not path.exists():
+        raise CanopyError(
+            f"the module's weights live in '{attr.data}', which does not exist "
+            "(run from the dump's folder or pass --weights)")
+    pool = WeightPool.load(path)
+    _POOLS[attr.data] = pool
+    return pool
+
+
+def print_module(module: ModuleOp, weights_name: str | None = None) -> str:
+    """Module text; with `weights_name`, the weight attribute names that file instead of the
+    in-memory pool (for dumps written beside a weights file)."""
+    old = module.attributes.get("canopy.weights")
+    if weights_name is not None and old is not None:
+        module.attributes["canopy.weights"] = StringAttr(weights_name)
+    try:
+        return str(module)
+    finally:
+        if weights_name is not None and old is not None:
+            module.attributes["canopy.weights"] = old
