@@ -219,7 +219,7 @@ def _weight_operand(imp, node, name, transpose=False, flatten=False) -> SSAValue
     value = imp.value(name, node)
     owner = value.owner
     if isinstance(owner, graph.DequantizeOp) and isinstance(owner.input.owner, graph.ConstOp):
-        if not (transpose or flatten):
+        if not transpose and (not flatten or len(graph.shape_of(value)) == 1):
             return value
         const = owner.input.owner
         array = fix(imp.pool[const.weight.data])

@@ -1,0 +1,121 @@
+"""Interpreter of the `tile` dialect: DRAM tensors by name, on-chip buffers per `tile.alloc`.
+
+Written independently of the accelerator simulator (plain index arithmetic over each op's loop
+nest), so that checking `tile-to-accel` against it means something.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from canopy_ir.dialects import tile
+from canopy_ir.errors import CanopyError
+from canopy_ir.hwconfig import HwConfig
+from canopy_ir.interpreters.graph import wrap_i32
+from canopy_ir.ir import module_config, pool_of
+from canopy_ir.isa import AluOp
+
+
+def _elements(raw: np.ndarray, space: str, cfg: HwConfig) -> np.ndarray:
+    """View a tensor's bytes as elements of an on-chip buffer type."""
+    b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
+    dtype, shape = {"inp": (np.int8, (b, bi)), "wgt": (np.int8, (bo, bi)),
+                    "acc": (np.int32, (b, bo)), "out": (np.int8, (b, bo))}[space]
+    return raw.view(dtype).reshape(-1, *shape)
+
+
+def _loop_indices(op, stride: int) -> list[np.ndarray]:
+    uops = np.asarray(op.kv("uops"), np.int64).reshape(-1, stride)
+    i = np.arange(op.kv("iter_out"))[:, None, None]
+    j = np.arange(op.kv("iter_in"))[None, :, None]
+    names = ("dst", "src", "wgt")[:stride]
+    return [(uops[:, c][None, None, :] + i * op.kv(f"{n}_factor_out") + j * op.kv(f"{n}_factor_in")
+             ).reshape(-1) for c, n in enumerate(names)]
+
+
+def _alu(op: AluOp, a: np.ndarray, b) -> np.ndarray:
+    a64 = a.astype(np.int64)
+    if op == AluOp.MIN:
+        return np.minimum(a64, b)
+    if op == AluOp.MAX:
+        return np.maximum(a64, b)
+    if op == AluOp.ADD:
+        return wrap_i32(a64 + b)
+    if op == AluOp.MUL:
+        return wrap_i32(a64 * b)
+    b = np.asarray(b, np.int64)
+    return wrap_i32(np.where(b >= 0, a64 >> np.clip(b, 0, 31), a64 << np.clip(-b, 0, 32)))
+
+
+def run_tile(module: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run a tile module. `inputs` maps input tensor names to packed arrays; returns the packed
+    arrays of the output tensors."""
+    cfg = module_config(module)
+    pool = pool_of(module)
+    dram: dict[str, np.ndarray] = {}
+    outputs = []
+    for op in module.ops:
+        if not isinstance(op, tile.TensorOp):
+            continue
+        name, role = op.sym_name.data, op.role.data
+        nbytes = int(np.prod(op.type.get_shape())) * op.type.get_element_type().width.data // 8
+        if role == "weight":
+            data = pool[op.attributes["weight"].data]
+        elif role == "input":
+            if name not in inputs:
+                raise CanopyError(f"missing input tensor '{name}'")
+            data = inputs[name]
+        else:
+            data = np.zeros(nbytes, np.uint8)
+            if role == "output":
+                outputs.append(op)
+        dram[name] = np.ascontiguousarray(data).view(np.uint8).reshape(-1).copy()
+    for kernel in module.ops:
+        if isinstance(kernel, tile.KernelOp):
+            _run_kernel(kernel, dram, cfg)
+    return {op.sym_name.data: dram[op.sym_name.data].view(np.int8).reshape(op.type.get_shape())
+            for op in outputs}
+
+
+def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfig) -> None:
+    b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
+    bufs = {}
+    for op in kernel.body.block.ops:
+        if isinstance(op, tile.AllocOp):
+            space, size = op.buf.type.space.data, op.buf.type.size.data
+            shape = {"inp": (b, bi), "wgt": (bo, bi), "acc": (b, bo)}[space]
+            bufs[op.buf] = np.zeros((size, *shape), np.int32 if space == "acc" else np.int8)
+        elif isinstance(op, tile.LoadOp):
+            buf = bufs[op.buf]
+            src = _elements(dram[op.kv("tensor")], op.buf.type.space.data, cfg)
+            rows = op.kv("y_pad_0") + op.kv("y_size") + op.kv("y_pad_1")
+            cols = op.kv("x_pad_0") + op.kv("x_size") + op.kv("x_pad_1")
+            block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
+            for y in range(op.kv("y_size")):
+                start = op.kv("dram_offset") + y * op.kv("x_stride")
+                block[op.kv("y_pad_0") + y, op.kv("x_pad_0"): op.kv("x_pad_0") + op.kv("x_size")] = \
+                    src[start: start + op.kv("x_size")]
+            buf[op.kv("offset"): op.kv("offset") + rows * cols] = block.reshape(-1, *buf.shape[1:])
+        elif isinstance(op, tile.StoreOp):
+            out = _elements(dram[op.kv("tensor")], "out", cfg)
+            acc = bufs[op.buf]
+            for y in range(op.kv("y_size")):
+                s = op.kv("offset") + y * op.kv("x_size")
+                d = op.kv("dram_offset") + y * op.kv("x_stride")
+                out[d: d + op.kv("x_size")] = acc[s: s + op.kv("x_size")].astype(np.int8)
+        elif isinstance(op, tile.GemmOp):
+            acc, inp, wgt = bufs[op.acc], bufs[op.inp], bufs[op.wgt]
+            dst, src, w = _loop_indices(op, 3)
+            if op.kv("reset"):
+                acc[dst] = 0
+                continue
+            for d, s, k in zip(dst, src, w):
+                acc[d] = wrap_i32(acc[d].astype(np.int64) + inp[s].astype(np.int64) @ wgt[k].T.astype(np.int64))
+        elif isinstance(op, tile.AluOp):
+            acc = bufs[op.acc]
+            dst, src = _loop_indices(op, 2)
+            code = AluOp(op.kv("op"))
+            for d, s in zip(dst, src):
+                rhs = op.kv("imm") if op.kv("use_imm") else acc[s].astype(np.int64)
+                acc[d] = _alu(code, acc[d], rhs)
