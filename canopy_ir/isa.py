@@ -368,3 +368,20 @@ def insn_header(data: bytes) -> tuple[int, ...]:
     """Opcode and dependency flags of an encoded instruction, without a config."""
     (low,) = struct.unpack_from("<Q", data)
     return (low & 7, (low >> 3) & 1, (low >> 4) & 1, (low >> 5) & 1, (low >> 6) & 1)
+
+
+def dram_elem_bytes(memory_type: int, config: HwConfig) -> int:
+    """Bytes of one DRAM element for a LOAD/STORE of `memory_type` (dram_base counts these)."""
+    mem = MemId(memory_type)
+    if mem == MemId.UOP:
+        return UOP_BYTES
+    if mem == MemId.ACC_8BIT:
+        return config.elem_bytes("acc") // 4  # int8 data sign-extended into ACC lanes
+    return config.elem_bytes(mem.name.lower())
+
+
+def dram_span(insn: MemInsn, config: HwConfig) -> tuple[int, int]:
+    """Byte range [lo, hi) that a LOAD/STORE touches in DRAM."""
+    eb = dram_elem_bytes(insn.memory_type, config)
+    last_row = insn.dram_base + max(insn.y_size - 1, 0) * insn.x_stride
+    return insn.dram_base * eb, (last_row + insn.x_size) * eb

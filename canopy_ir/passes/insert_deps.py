@@ -59,11 +59,7 @@ class _Footprints:
             mem = MemId(insn.memory_type)
             space = {MemId.UOP: "uop", MemId.INP: "inp", MemId.WGT: "wgt", MemId.ACC: "acc",
                      MemId.ACC_8BIT: "acc", MemId.OUT: "acc"}[mem]
-            eb = {MemId.ACC_8BIT: cfg.elem_bytes("acc") // 4, MemId.OUT: cfg.elem_bytes("out")}.get(
-                mem, cfg.elem_bytes(space))
-            first = insn.dram_base * eb
-            last = (insn.dram_base + (insn.y_size - 1) * insn.x_stride + insn.x_size) * eb
-            dram = ("dram", first, max(last, first + insn.x_size * eb))
+            dram = ("dram", *isa.dram_span(insn, cfg))
             if isinstance(insn, isa.StoreInsn):
                 return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], [dram]
             count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (insn.x_pad_0 + insn.x_size + insn.x_pad_1)

@@ -1,0 +1,1 @@
+"""Execution backends: `backend.pcie` (host runtime for cards behind PCIe) and `backend.opencl`."""

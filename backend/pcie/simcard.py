@@ -1,0 +1,112 @@
+"""A simulated PCIe accelerator card: its own memory, MMIO registers, and the functional simulator
+executing the instruction stream it fetches from that memory."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from backend.pcie.device import (
+    CTRL_START,
+    REG_CTRL,
+    REG_INSN_ADDR,
+    REG_INSN_COUNT,
+    REG_STATUS,
+    STATUS_BUSY,
+    STATUS_DONE,
+    STATUS_ERROR,
+    STATUS_IDLE,
+    DevicePtr,
+    OffsetAllocator,
+)
+from canopy_ir import isa
+from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
+from canopy_ir.hwconfig import HwConfig
+from canopy_ir.simulator import PIPELINE_ORDER, FunctionalSimulator, SimStats
+
+DEFAULT_MEMORY = 256 << 20
+
+
+class SimCard:
+    """A card with `memory_bytes` of its own DRAM implementing `config`.
+
+    The stream runs when the host waits for it (the simulation is synchronous); `wait` raises
+    `DeviceTimeout` if it takes longer than the timeout, leaving the card in the error state
+    until `reset`.
+    """
+
+    def __init__(self, config: HwConfig | None = None, memory_bytes: int = DEFAULT_MEMORY,
+                 policy=PIPELINE_ORDER):
+        self.name = "sim"
+        self.config = config or HwConfig()
+        self.memory = np.zeros(memory_bytes, np.uint8)  # zero pages are only touched when used
+        self.allocator = OffsetAllocator(memory_bytes)
+        self.regs = {REG_INSN_ADDR: 0, REG_INSN_COUNT: 0, REG_CTRL: 0, REG_STATUS: STATUS_IDLE}
+        self.policy = policy
+        self.last_error: str | None = None
+        self.last_stats: SimStats | None = None
+
+    # ---- memory ---------------------------------------------------------------------------
+    def alloc(self, nbytes: int, align: int = 64) -> DevicePtr:
+        return DevicePtr(self.allocator.alloc(nbytes, align), nbytes)
+
+    def free(self, ptr: DevicePtr) -> None:
+        self.allocator.free(ptr.addr, ptr.nbytes)
+
+    def _check(self, ptr: DevicePtr, offset: int, nbytes: int) -> None:
+        if offset < 0 or offset + nbytes > ptr.nbytes:
+            raise DeviceError(f"DMA of {nbytes} bytes at offset {offset} overruns a "
+                              f"{ptr.nbytes}-byte allocation")
+
+    def dma_to_device(self, ptr: DevicePtr, data: bytes, offset: int = 0) -> None:
+        self._check(ptr, offset, len(data))
+        start = ptr.addr + offset
+        self.memory[start: start + len(data)] = np.frombuffer(bytes(data), np.uint8)
+
+    def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0) -> bytes:
+        self._check(ptr, offset, nbytes)
+        start = ptr.addr + offset
+        return self.memory[start: start + nbytes].tobytes()
+
+    # ---- registers ------------------------------------------------------------------------
+    def write_reg(self, reg: int, value: int) -> None:
+        if reg not in self.regs:
+            raise DeviceError(f"no register at offset {reg:#x}")
+        if reg == REG_CTRL and value & CTRL_START:
+            if self.regs[REG_STATUS] == STATUS_ERROR:
+                raise DeviceError("card is in the error state; reset it first")
+            self.regs[REG_STATUS] = STATUS_BUSY
+        self.regs[reg] = value
+
+    def read_reg(self, reg: int) -> int:
+        if reg not in self.regs:
+            raise DeviceError(f"no register at offset {reg:#x}")
+        return self.regs[reg]
+
+    def wait(self, timeout: float) -> None:
+        if self.regs[REG_STATUS] != STATUS_BUSY:
+            return
+        start = self.regs[REG_INSN_ADDR]
+        count = self.regs[REG_INSN_COUNT]
+        stream = self.memory[start: start + count * isa.INSN_BYTES].tobytes()
+        deadline = time.monotonic() + timeout
+        try:
+            insns = isa.decode_insns(stream, self.config)
+            sim = FunctionalSimulator(self.config, self.memory)
+            self.last_stats = sim.run(insns, self.policy)
+        except CanopyError as exc:
+            self.regs[REG_STATUS] = STATUS_ERROR
+            self.last_error = str(exc)
+            raise DeviceError(f"card stopped with an error: {exc}") from None
+        if time.monotonic() > deadline:
+            self.regs[REG_STATUS] = STATUS_ERROR
+            raise DeviceTimeout(f"card did not finish within {timeout:g} s")
+        if not self.last_stats.finished:
+            self.regs[REG_STATUS] = STATUS_ERROR
+            raise DeviceTimeout("the stream ended without FINISH: the card never signals done")
+        self.regs[REG_STATUS] = STATUS_DONE
+
+    def reset(self) -> None:
+        self.regs.update({REG_CTRL: 0, REG_STATUS: STATUS_IDLE})
+        self.last_error = None

@@ -1,0 +1,55 @@
+"""The compiler's passes, one per file, by name. `DEFAULT_PIPELINE` is what `canopy-compile` runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def _import_qdq():
+    from canopy_ir.passes.import_qdq import ImportQdqPass
+
+    return ImportQdqPass
+
+
+def _graph_to_tile():
+    from canopy_ir.passes.graph_to_tile import GraphToTilePass
+
+    return GraphToTilePass
+
+
+def _tile_to_accel():
+    from canopy_ir.passes.tile_to_accel import TileToAccelPass
+
+    return TileToAccelPass
+
+
+def _insert_deps():
+    from canopy_ir.passes.insert_deps import InsertDepsPass
+
+    return InsertDepsPass
+
+
+def _encode():
+    from canopy_ir.passes.encode import EncodePass
+
+    return EncodePass
+
+
+def _decode():
+    from canopy_ir.passes.encode import DecodePass
+
+    return DecodePass
+
+
+ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "import-qdq": _import_qdq,
+    "graph-to-tile": _graph_to_tile,
+    "tile-to-accel": _tile_to_accel,
+    "insert-deps": _insert_deps,
+    "encode": _encode,
+    "decode": _decode,
+}
+
+DEFAULT_PIPELINE = ("import-qdq", "graph-to-tile", "tile-to-accel", "insert-deps", "encode")
