@@ -87,9 +87,14 @@ class WeightPool:
         return name in self.arrays
 
     def add(self, name: str, array: np.ndarray) -> str:
-        """Store `array` under `name` (made unique if taken); returns the name used."""
+        """Store `array` under `name` (made unique if taken by different data); returns the name
+        used. Adding the same data again reuses the entry, so re-running a pass on a dump whose
+        weight file already holds its results is idempotent."""
         unique, n = name, 1
         while unique in self.arrays:
+            existing = self.arrays[unique]
+            if existing.dtype == array.dtype and np.array_equal(existing, array):
+                return unique
             unique, n = f"{name}.{n}", n + 1
         self.arrays[unique] = np.ascontiguousarray(array)
         return unique

@@ -4,7 +4,8 @@
     accel.load (memory_type=inp, sram_base=0, dram_base=12, y_size=10, ..., push_next)
 
 Operands first, then `(key=value, ...)`: integers, identifiers (enum names), string literals and
-integer lists; a bare identifier is a flag set to 1 (flags at 0 are not printed).
+integer lists; a bare identifier is a flag set to 1 (flags at 0 are not printed); then the
+operand types, as MLIR's custom formats do.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ INT, STR, INTS, FLAG = "int", "str", "ints", "flag"
 
 class KeyValueFormat:
     """Mixin for IRDL ops. Subclasses set `KV_FIELDS = ((name, kind), ...)`, where kind is INT,
-    STR, INTS, FLAG or an IntEnum class (printed by member name), and `kv_results` (result count)."""
+    STR, INTS, FLAG or an IntEnum class (printed by member name). The ops have no results."""
 
     KV_FIELDS: ClassVar[tuple[tuple[str, object], ...]] = ()
 
@@ -67,17 +68,17 @@ class KeyValueFormat:
             else:
                 items.append(f"{name}={value}")
         printer.print_string(" (" + ", ".join(items) + ")")
-        if self.results:
+        if self.operands:
             printer.print_string(" : ")
-            printer.print_list([r.type for r in self.results], printer.print_attribute)
+            printer.print_list([o.type for o in self.operands], printer.print_attribute)
 
     @classmethod
     def parse(cls, parser: Parser):
-        operands = []
-        if (first := parser.parse_optional_operand()) is not None:
-            operands.append(first)
+        unresolved = []
+        if (first := parser.parse_optional_unresolved_operand()) is not None:
+            unresolved.append(first)
             while parser.parse_optional_punctuation(","):
-                operands.append(parser.parse_operand())
+                unresolved.append(parser.parse_unresolved_operand())
         kinds = dict(cls.KV_FIELDS)
         values: dict[str, object] = {}
 
@@ -104,16 +105,19 @@ class KeyValueFormat:
                 values[name] = parser.parse_integer()
 
         parser.parse_comma_separated_list(parser.Delimiter.PAREN, parse_item)
-        result_types = []
-        if parser.parse_optional_punctuation(":"):
-            result_types = [parser.parse_type()]
+        operands = []
+        if unresolved:
+            parser.parse_punctuation(":")
+            types = [parser.parse_type()]
             while parser.parse_optional_punctuation(","):
-                result_types.append(parser.parse_type())
+                types.append(parser.parse_type())
+            if len(types) != len(unresolved):
+                parser.raise_error(f"{cls.name}: {len(unresolved)} operands but {len(types)} types")
+            operands = [parser.resolve_operand(u, t) for u, t in zip(unresolved, types)]
         for name, kind in cls.KV_FIELDS:
             if kind in (STR, INTS) and name not in values:
                 parser.raise_error(f"{cls.name} needs field '{name}'")
-        return cls.create(operands=operands, properties=cls.kv_properties(cls.KV_FIELDS, values),
-                          result_types=result_types)
+        return cls.create(operands=operands, properties=cls.kv_properties(cls.KV_FIELDS, values))
 
 
 def kv_op_definition(cls):
