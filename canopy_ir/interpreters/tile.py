@@ -110,8 +110,12 @@ def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfi
             if op.kv("reset"):
                 acc[dst] = 0
                 continue
-            for d, s, k in zip(dst, src, w):
-                acc[d] = wrap_i32(acc[d].astype(np.int64) + inp[s].astype(np.int64) @ wgt[k].T.astype(np.int64))
+            # acc[d] += inp[s] · wgt[k]ᵀ for every loop iteration; addition commutes, so all
+            # products can be summed into their destinations at once.
+            products = np.einsum("nbi,noi->nbo", inp[src].astype(np.int64), wgt[w].astype(np.int64))
+            total = acc.astype(np.int64)
+            np.add.at(total, dst, products)
+            acc[:] = wrap_i32(total)
         elif isinstance(op, tile.AluOp):
             acc = bufs[op.acc]
             dst, src = _loop_indices(op, 2)

@@ -100,7 +100,7 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
     """Smallest DRAM traffic among tilings that fit every buffer (inputs re-read per
     output-channel chunk, weights re-read per row chunk)."""
     taps = g.kh * g.kw
-    d_inp, d_wgt, d_acc, d_uop = (cfg.depth(b) for b in ("inp", "wgt", "acc", "uop"))
+    d_inp, d_wgt, d_acc, d_uop = (cfg.usable_depth(b) for b in ("inp", "wgt", "acc", "uop"))
     e_inp, e_wgt = cfg.elem_bytes("inp"), cfg.elem_bytes("wgt")
     tib = next((t for t in range(g.cib, 0, -1)
                 if t * g.rows_in(1) * g.wp <= d_inp and t * taps <= d_wgt and t * taps + 2 <= d_uop),

@@ -94,7 +94,7 @@ class FoldQuantizedLinear(RewritePattern):
         compute.attributes["onnx_node"] = src.attributes["onnx_node"]
         requant = graph.RequantizeOp(compute.output, shift, zy, max(-128, zy) if relu else -128, 127)
         requant.attributes["onnx_node"] = q.attributes["onnx_node"]
-        rewriter.replace_op(q, [*new_ops, compute, requant], [requant.output])
+        rewriter.replace(q, [*new_ops, compute, requant], [requant.output])
 
     def _int_bias(self, src, acc_scale: float, where: str):
         b = src.bias.owner
@@ -138,7 +138,7 @@ class SinkDequantize(RewritePattern):
         inner.attributes.update(op.attributes)
         outer = graph.DequantizeOp(inner.output, scale, zp, op.output.type)
         outer.attributes.update(dq.attributes)
-        rewriter.replace_op(op, [inner, outer], [outer.output])
+        rewriter.replace(op, [inner, outer], [outer.output])
 
 
 class FoldQuantizeDequantize(RewritePattern):
@@ -151,7 +151,7 @@ class FoldQuantizeDequantize(RewritePattern):
             return
         sx, zx = _dq_params(dq)
         if zx == q.zero_point.value.data and math.isclose(sx, q.scale.value.data, rel_tol=1e-9):
-            rewriter.replace_op(q, [], [dq.input])
+            rewriter.replace(q, [], [dq.input])
 
 
 class FoldReluIntoRequantize(RewritePattern):
@@ -167,7 +167,7 @@ class FoldReluIntoRequantize(RewritePattern):
         new = graph.RequantizeOp(rq.input, rq.shift.value.data, 0, max(rq.clip_min.value.data, 0),
                                  rq.clip_max.value.data)
         new.attributes.update(rq.attributes)
-        rewriter.replace_op(op, [new], [new.output])
+        rewriter.replace(op, [new], [new.output])
 
 
 @dataclass(frozen=True)

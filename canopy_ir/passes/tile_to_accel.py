@@ -78,9 +78,9 @@ class _Emitter:
         for op in kernel.body.block.ops:
             if isinstance(op, tile.AllocOp):
                 space, size = op.buf.type.space.data, op.buf.type.size.data
-                if top[space] + size > self.cfg.depth(space):
+                if top[space] + size > self.cfg.usable_depth(space):
                     raise LoweringError(f"{space} buffers need {top[space] + size} elements; the "
-                                        f"hardware has {self.cfg.depth(space)}", where)
+                                        f"hardware can address {self.cfg.usable_depth(space)}", where)
                 base[op.buf], top[space] = top[space], top[space] + size
             elif isinstance(op, tile.LoadOp):
                 space = op.buf.type.space.data

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from models import build_qdq_model, conv_nets, output_scale, random_input, set_initializer
+from stages import graph_output, integer_graph
+
+from canopy_ir.dialects import graph
+from canopy_ir.errors import QuantizationError
+from canopy_ir.pipeline import run_passes
+from frontends.onnx import import_onnx
+
+
+def test_example_becomes_integer_with_only_host_quantize_and_dequantize_in_float():
+    from small_cnn import build_small_cnn
+
+    module = integer_graph(build_small_cnn())
+    float_ops = sorted(op.name for op in module.walk() if isinstance(op, graph.GraphOp) and any(
+        graph.elem_of(v) == graph.f32 for v in (*op.operands, *op.results)))
+    assert float_ops == ["graph.dequantize", "graph.quantize"]
+    requants = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
+    assert [(r.shift.value.data, r.clip_min.value.data) for r in requants] == [(8, 0), (8, 0), (8, -128)]
+
+
+@given(conv_nets(), st.integers(0, 2**16))
+def test_integer_graph_matches_qdq_semantics(net, seed):
+    """Integer graph == ONNX QDQ float semantics, except on exact rounding ties (the accelerator
+    rounds half up, ONNX half to even): at most one output step, on few elements."""
+    model = build_qdq_model(*net, seed=seed)
+    x = random_input(net[0], seed)
+    reference = graph_output(import_onnx(model), x)
+    result = graph_output(integer_graph(model), x)
+    steps = np.abs(result - reference) / output_scale(model)
+    assert steps.max() <= 1
+    assert (steps > 0).mean() <= 0.05
+
+
+def test_non_power_of_two_scale_names_the_node():
+    model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, True, True)])
+    weight_dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3")
+    set_initializer(model, weight_dq.input[1], np.float32(0.01))
+    with pytest.raises(QuantizationError, match="node 'l0'.*not a power of two"):
+        run_passes(import_onnx(model), ["import-qdq"])
+
+
+def test_nonzero_activation_zero_point_is_refused():
+    model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
+    set_initializer(model, "c2", np.int8(3))  # the input's zero point
+    with pytest.raises(QuantizationError, match="zero points must be 0"):
+        run_passes(import_onnx(model), ["import-qdq"])

@@ -1,0 +1,137 @@
+"""Property tests of graph-to-tile, tile-to-accel, insert-deps and encode: each stage's
+interpreter agrees exactly with the previous stage's on random nets and hardware configs."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, reject
+from hypothesis import strategies as st
+from models import build_qdq_model, conv_nets, hw_configs, random_input, set_initializer
+from stages import graph_output, integer_graph, run_lowered
+
+from canopy_ir.dialects import accel, tile
+from canopy_ir.errors import LoweringError
+from canopy_ir.interpreters.accel import run_accel
+from canopy_ir.interpreters.tile import run_tile
+from canopy_ir.isa import Module
+from canopy_ir.pipeline import run_passes
+from canopy_ir.simulator import FunctionalSimulator
+
+POLICIES = list(itertools.permutations(Module))
+
+
+def lowered(net, cfg, seed, upto):
+    module = integer_graph(build_qdq_model(*net, seed=seed), cfg)
+    try:
+        run_passes(module, upto)
+    except LoweringError:
+        reject()  # a layer that does not fit these (tiny) buffers
+    return module
+
+
+@given(conv_nets(), hw_configs(), st.integers(0, 2**16))
+def test_graph_to_tile_is_exact(net, cfg, seed):
+    x = random_input(net[0], seed)
+    expected = graph_output(integer_graph(build_qdq_model(*net, seed=seed)), x)
+    module = lowered(net, cfg, seed, ["graph-to-tile"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_tile), expected)
+
+
+@given(conv_nets(), hw_configs(), st.integers(0, 2**16))
+def test_tile_to_accel_is_exact(net, cfg, seed):
+    x = random_input(net[0], seed)
+    module = lowered(net, cfg, seed, ["graph-to-tile"])
+    expected = run_lowered(module, x, run_tile)
+    run_passes(module, ["tile-to-accel"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel, policy="sequential"), expected)
+
+
+@given(conv_nets(), hw_configs(), st.integers(0, 2**16), st.sampled_from(POLICIES))
+def test_insert_deps_makes_every_schedule_sequential(net, cfg, seed, policy):
+    x = random_input(net[0], seed)
+    module = lowered(net, cfg, seed, ["graph-to-tile", "tile-to-accel"])
+    expected = run_lowered(module, x, run_accel, policy="sequential")
+    run_passes(module, ["insert-deps"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel, policy=policy), expected)
+
+
+def test_without_tokens_an_eager_schedule_races():
+    """The reason insert-deps exists: the same stream without tokens gives wrong results."""
+    from small_cnn import build_small_cnn, sample_input
+
+    module = integer_graph(build_small_cnn())
+    run_passes(module, ["graph-to-tile", "tile-to-accel"])
+    x = sample_input()
+    sequential = run_lowered(module, x, run_accel, policy="sequential")
+    assert not np.array_equal(run_lowered(module, x, run_accel, policy=POLICIES[0]), sequential)
+
+
+@given(conv_nets(), hw_configs(), st.integers(0, 2**16))
+def test_encode_decode_round_trip(net, cfg, seed):
+    module = lowered(net, cfg, seed, ["graph-to-tile", "tile-to-accel", "insert-deps"])
+    before = str(module)
+    run_passes(module, ["encode"])
+    assert any(isinstance(op, accel.BinaryOp) for op in module.ops)
+    x = random_input(net[0], seed)
+    encoded_result = run_lowered(module, x, run_accel)
+    run_passes(module, ["decode"])
+    assert str(module) == before
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel), encoded_result)
+
+
+def test_tiling_splits_channels_rows_and_reduction_to_fit_small_buffers():
+    from canopy_ir.hwconfig import HwConfig
+
+    # 64 input, 16 weight and 64 accumulator elements: a 20->20 channel 3x3 conv on 9x9 must be
+    # cut into single channel blocks, a few rows, and two reduction chunks.
+    cfg = HwConfig(LOG_INP_BUFF_SIZE=10, LOG_ACC_BUFF_SIZE=12, LOG_WGT_BUFF_SIZE=12)
+    net = ((1, 20, 9, 9), [("conv", 20, 3, 1, 1, 1, True, True)])
+    module = integer_graph(build_qdq_model(*net), cfg)
+    run_passes(module, ["graph-to-tile"])
+    (kernel,) = [op for op in module.ops if isinstance(op, tile.KernelOp)]
+    tiling = {k: v.value.data for k, v in kernel.attributes["tiling"].data.items()}
+    assert (tiling["tob"], tiling["tib"]) == (1, 1) and 1 <= tiling["toh"] <= 3
+    for alloc in kernel.body.block.ops:
+        if isinstance(alloc, tile.AllocOp):
+            assert alloc.buf.type.size.data <= cfg.depth(alloc.buf.type.space.data)
+    x = random_input(net[0])
+    expected = graph_output(integer_graph(build_qdq_model(*net)), x)
+    run_passes(module, ["tile-to-accel", "insert-deps"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel), expected)
+
+
+def test_layer_too_wide_for_buffers_names_the_layer():
+    from canopy_ir.hwconfig import HwConfig
+
+    cfg = HwConfig(LOG_INP_BUFF_SIZE=8)  # 16 input elements
+    module = integer_graph(build_qdq_model((1, 3, 8, 30), [("conv", 4, 3, 1, 1, 1, False, False)]), cfg)
+    with pytest.raises(LoweringError, match="layer 'l0'.*does not fit"):
+        run_passes(module, ["graph-to-tile"])
+
+
+def test_grouped_conv_is_refused_with_the_node_name():
+    import onnx
+
+    model = build_qdq_model((1, 4, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    conv.attribute.append(onnx.helper.make_attribute("group", 2))
+    set_initializer(model, "c3", np.ones((4, 2, 3, 3), np.int8))  # the weight, 2 groups
+    with pytest.raises(LoweringError, match="node 'l0'.*grouped"):
+        run_passes(integer_graph(model), ["graph-to-tile"])
+
+
+def test_insert_deps_stream_is_balanced_with_small_token_queues():
+    from small_cnn import build_small_cnn
+
+    from canopy_ir.accel_program import read_program
+
+    module = integer_graph(build_small_cnn())
+    run_passes(module, ["graph-to-tile", "tile-to-accel", "insert-deps"])
+    program = read_program(module)
+    pushes = {f: sum(getattr(i, f) for i in program.insns) for f in ("push_next", "push_prev")}
+    pops = {f: sum(getattr(i, f) for i in program.insns) for f in ("pop_next", "pop_prev")}
+    assert pushes["push_next"] == pops["pop_prev"] and pushes["push_prev"] == pops["pop_next"]
+    assert pushes["push_next"] > 0
+    dram = np.zeros(program.arena_bytes, np.uint8)
+    FunctionalSimulator(program.config, dram, queue_depth=1).run(program.insns, POLICIES[0])
