@@ -1,8 +1,8 @@
 """canopy-ir: ONNX → graph → tile → accel (VTA ISA) → PCIe card, as a multi-level xDSL IR.
 
-    import canopy_ir
-    sess = canopy_ir.InferenceSession("model.canopy", device="sim")
-    (y,) = sess.run(None, {"input": x})
+import canopy_ir
+sess = canopy_ir.InferenceSession("model.canopy", device="sim")
+(y,) = sess.run(None, {"input": x})
 """
 
 from canopy_ir.errors import CanopyError

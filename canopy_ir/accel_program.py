@@ -69,9 +69,19 @@ def _region(op: accel.RegionOp) -> Region:
             return a.value.data
         return tuple(a.get_values()) if a is not None else None
 
-    return Region(op.sym_name.data, op.offset.value.data, op.nbytes.value.data, op.role.data,
-                  tuple(t.get_shape()), f"int{t.get_element_type().width.data}", get("weight"),
-                  get("logical_shape"), get("scale"), get("zero_point"), get("onnx_name"))
+    return Region(
+        op.sym_name.data,
+        op.offset.value.data,
+        op.nbytes.value.data,
+        op.role.data,
+        tuple(t.get_shape()),
+        f"int{t.get_element_type().width.data}",
+        get("weight"),
+        get("logical_shape"),
+        get("scale"),
+        get("zero_point"),
+        get("onnx_name"),
+    )
 
 
 def read_program(module: ModuleOp) -> AccelProgram:

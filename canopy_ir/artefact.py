@@ -47,19 +47,32 @@ class Artefact:
         uops = isa.encode_uops(program.uops, program.config)
         weights = weights_image(program, pool_of(module))
         manifest = {
-            "format": FORMAT, "version": VERSION, "hw_config": program.config.to_dict(),
-            "arena_bytes": program.arena_bytes, "uop_offset": program.uop_offset,
-            "insn_count": len(program.insns), "uop_count": len(program.uops),
+            "format": FORMAT,
+            "version": VERSION,
+            "hw_config": program.config.to_dict(),
+            "arena_bytes": program.arena_bytes,
+            "uop_offset": program.uop_offset,
+            "insn_count": len(program.insns),
+            "uop_count": len(program.uops),
             "regions": [r.to_json() for r in program.regions],
         }
-        return cls(program.config, program.regions, program.arena_bytes, program.uop_offset,
-                   insns, uops, weights, manifest)
+        return cls(
+            program.config,
+            program.regions,
+            program.arena_bytes,
+            program.uop_offset,
+            insns,
+            uops,
+            weights,
+            manifest,
+        )
 
     def save(self, path: str | Path, extra: dict[str, str] | None = None) -> None:
         data = {"insns.bin": self.insns, "uops.bin": self.uops, "weights.bin": self.weights}
         manifest = dict(self.manifest)
-        manifest["members"] = {k: {"bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()}
-                               for k, v in data.items()}
+        manifest["members"] = {
+            k: {"bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()} for k, v in data.items()
+        }
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("manifest.json", json.dumps(manifest, indent=2))
             for name, blob in data.items():
@@ -90,8 +103,11 @@ class Artefact:
         if manifest.get("format") != FORMAT:
             raise ArtefactError("manifest is not a canopy artefact manifest", where)
         if manifest.get("version") != VERSION:
-            raise ArtefactError(f"format version {manifest.get('version')} is not supported "
-                                f"(this build reads version {VERSION}); recompile the model", where)
+            raise ArtefactError(
+                f"format version {manifest.get('version')} is not supported "
+                f"(this build reads version {VERSION}); recompile the model",
+                where,
+            )
         for name, blob in blobs.items():
             want = manifest.get("members", {}).get(name, {}).get("sha256")
             if hashlib.sha256(blob).hexdigest() != want:
@@ -99,8 +115,16 @@ class Artefact:
         try:
             config = HwConfig.from_dict(manifest["hw_config"], where)
             regions = [Region.from_json(r) for r in manifest["regions"]]
-            art = cls(config, regions, int(manifest["arena_bytes"]), int(manifest["uop_offset"]),
-                      blobs["insns.bin"], blobs["uops.bin"], blobs["weights.bin"], manifest)
+            art = cls(
+                config,
+                regions,
+                int(manifest["arena_bytes"]),
+                int(manifest["uop_offset"]),
+                blobs["insns.bin"],
+                blobs["uops.bin"],
+                blobs["weights.bin"],
+                manifest,
+            )
         except CanopyError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -125,6 +149,8 @@ class Artefact:
             if isinstance(insn, isa.LoadInsn | isa.StoreInsn) and insn.x_size:
                 lo, hi = isa.dram_span(insn, self.config)
                 if hi > self.arena_bytes:
-                    raise ArtefactError(f"instruction {i} ({type(insn).__name__}) reaches byte {hi} "
-                                        f"of a {self.arena_bytes}-byte arena", where)
-
+                    raise ArtefactError(
+                        f"instruction {i} ({type(insn).__name__}) reaches byte {hi} "
+                        f"of a {self.arena_bytes}-byte arena",
+                        where,
+                    )

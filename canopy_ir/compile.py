@@ -28,23 +28,38 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("model", help="ONNX model (a QDQ int8 model with power-of-two scales)")
     ap.add_argument("-o", "--output", help="artefact to write (default: MODEL.canopy)")
     ap.add_argument("--config", help="VTA hardware config (vta_config.json); default: VTA 1x16x16")
-    ap.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
-                    help="fix a dynamic input shape, e.g. input=1x3x224x224 (repeatable)")
-    ap.add_argument("--dump-dir", help="write the IR after every pass (NN-pass.mlir) and weights.npz")
-    ap.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
+    ap.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=DIMS",
+        help="fix a dynamic input shape, e.g. input=1x3x224x224 (repeatable)",
+    )
+    ap.add_argument(
+        "--dump-dir", help="write the IR after every pass (NN-pass.mlir) and weights.npz"
+    )
+    ap.add_argument(
+        "--print-ir-after-all", action="store_true", help="print the IR after every pass"
+    )
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return ap
 
 
-def compile_model(model: str | Path, output: str | Path, config: str | None = None,
-                  input_shapes: dict | None = None, dump_dir: str | Path | None = None,
-                  print_ir: bool = False, log=None):
+def compile_model(
+    model: str | Path,
+    output: str | Path,
+    config: str | None = None,
+    input_shapes: dict | None = None,
+    dump_dir: str | Path | None = None,
+    print_ir: bool = False,
+    log=None,
+):
     """Compile `model` to the artefact `output`; returns the artefact."""
-    from frontends.onnx import import_onnx
     from canopy_ir.artefact import Artefact
     from canopy_ir.hwconfig import HwConfig
     from canopy_ir.ir import pool_of, print_module, set_module_config
     from canopy_ir.pipeline import run_passes
+    from frontends.onnx import import_onnx
 
     log = log or (lambda msg: None)
     dump = Path(dump_dir) if dump_dir else None
@@ -60,7 +75,9 @@ def compile_model(model: str | Path, output: str | Path, config: str | None = No
         step[0] += 1
         log(f"  {name:<14} {seconds * 1000:8.1f} ms")
         if dump:
-            (dump / f"{step[0]:02d}-{name}.mlir").write_text(print_module(mod, "weights.npz") + "\n")
+            (dump / f"{step[0]:02d}-{name}.mlir").write_text(
+                print_module(mod, "weights.npz") + "\n"
+            )
         if print_ir:
             print(f"// ----- IR after {name} -----\n{mod}", file=sys.stderr)
 
@@ -81,12 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from rich.console import Console
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     log = (lambda msg: None) if args.quiet else console.print
     output = args.output or str(Path(args.model).with_suffix(".canopy"))
     try:
-        art = compile_model(args.model, output, args.config, parse_shapes(args.input_shape),
-                            args.dump_dir, args.print_ir_after_all, log)
+        art = compile_model(
+            args.model,
+            output,
+            args.config,
+            parse_shapes(args.input_shape),
+            args.dump_dir,
+            args.print_ir_after_all,
+            log,
+        )
     except UnsupportedOpError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2
@@ -95,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         m = art.manifest
-        console.print(f"wrote {output}: {m['insn_count']} instructions, {m['uop_count']} micro-ops, "
-                      f"{len(art.weights)} weight bytes, {m['arena_bytes']} bytes of card memory")
+        console.print(
+            f"wrote {output}: {m['insn_count']} instructions, {m['uop_count']} micro-ops, "
+            f"{len(art.weights)} weight bytes, {m['arena_bytes']} bytes of card memory"
+        )
     return 0
 
 

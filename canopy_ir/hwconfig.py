@@ -94,7 +94,9 @@ class HwConfig:
                 continue  # VTA configs carry extra keys (e.g. TARGET-specific ones); ignore them
             want = str if key in ("TARGET", "HW_VER") else int
             if not isinstance(value, want) or isinstance(value, bool):
-                raise HardwareConfigError(f"key {key} must be {want.__name__}, got {value!r}", source)
+                raise HardwareConfigError(
+                    f"key {key} must be {want.__name__}, got {value!r}", source
+                )
             kwargs[key] = value
         config = cls(**kwargs)
         config.validate(source)

@@ -53,8 +53,10 @@ def module_config(module: ModuleOp) -> HwConfig:
 
 def set_module_config(module: ModuleOp, config: HwConfig) -> None:
     module.attributes["canopy.hw_config"] = DictionaryAttr(
-        {k: StringAttr(v) if isinstance(v, str) else IntegerAttr(v, i64)
-         for k, v in config.to_dict().items()}
+        {
+            k: StringAttr(v) if isinstance(v, str) else IntegerAttr(v, i64)
+            for k, v in config.to_dict().items()
+        }
     )
 
 
@@ -132,7 +134,8 @@ def pool_of(module: ModuleOp) -> WeightPool:
     if not path.exists():
         raise CanopyError(
             f"the module's weights live in '{attr.data}', which does not exist "
-            "(run from the dump's folder or pass --weights)")
+            "(run from the dump's folder or pass --weights)"
+        )
     pool = WeightPool.load(path)
     _POOLS[attr.data] = pool
     return pool

@@ -184,7 +184,9 @@ class Uops:
         return cls(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy())
 
     def triples(self) -> list[tuple[int, int, int]]:
-        return [(int(d), int(s), int(w)) for d, s, w in zip(self.dst, self.src, self.wgt)]
+        return [
+            (int(d), int(s), int(w)) for d, s, w in zip(self.dst, self.src, self.wgt, strict=True)
+        ]
 
 
 # ------------------------------------------------------------------------------------------
@@ -211,7 +213,9 @@ def _pack_fields(specs: list[tuple[str, int, bool]], unit: int, total: int, what
     placed, pos = [], 0
     for name, width, signed in specs:
         if width > unit:
-            raise HardwareConfigError(f"{what} field {name} is {width} bits wide (> {unit})", source)
+            raise HardwareConfigError(
+                f"{what} field {name} is {width} bits wide (> {unit})", source
+            )
         if pos // unit != (pos + width - 1) // unit:
             pos = (pos // unit + 1) * unit
         if pos + width > total:
@@ -290,7 +294,11 @@ def check_fields(insn: Insn, config: HwConfig, index: int | None = None) -> None
         if f.name == "opcode":
             continue
         value = getattr(insn, f.name)
-        lo, hi = (-(1 << (f.width - 1)), (1 << (f.width - 1)) - 1) if f.signed else (0, (1 << f.width) - 1)
+        lo, hi = (
+            (-(1 << (f.width - 1)), (1 << (f.width - 1)) - 1)
+            if f.signed
+            else (0, (1 << f.width) - 1)
+        )
         if not lo <= value <= hi:
             where = f"instruction {index}" if index is not None else None
             raise IsaError(
@@ -331,7 +339,9 @@ def decode_insn(data: bytes, config: HwConfig, index: int | None = None) -> Insn
         if f.name != "opcode":
             values[f.name] = value
     if word & ~used:
-        raise IsaError(f"{cls.opcode.name} has non-zero bits outside its fields (corrupted?)", where)
+        raise IsaError(
+            f"{cls.opcode.name} has non-zero bits outside its fields (corrupted?)", where
+        )
     return cls(**values)
 
 
@@ -347,11 +357,13 @@ def decode_insns(data: bytes, config: HwConfig) -> list[Insn]:
 def encode_uops(uops: Uops, config: HwConfig) -> bytes:
     layout = layouts(config).uop
     words = np.zeros(len(uops), dtype=np.uint64)
-    for f, values in zip(layout, (uops.dst, uops.src, uops.wgt)):
+    for f, values in zip(layout, (uops.dst, uops.src, uops.wgt), strict=True):
         values = np.asarray(values, dtype=np.int64)
         if len(values) and (values.min() < 0 or values.max() >= 1 << f.width):
             bad = int(np.flatnonzero((values < 0) | (values >= 1 << f.width))[0])
-            raise IsaError(f"micro-op {bad}: {f.name}={int(values[bad])} does not fit {f.width} bits")
+            raise IsaError(
+                f"micro-op {bad}: {f.name}={int(values[bad])} does not fit {f.width} bits"
+            )
         words |= values.astype(np.uint64) << np.uint64(f.offset)
     return words.astype("<u4").tobytes()
 

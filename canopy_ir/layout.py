@@ -67,7 +67,8 @@ def pack_bias(bias: np.ndarray, cfg: HwConfig) -> np.ndarray:
     padded = np.zeros(ob * cfg.block_out, np.int32)
     padded[:o] = bias
     return np.ascontiguousarray(
-        np.broadcast_to(padded.reshape(ob, 1, cfg.block_out), (ob, cfg.batch, cfg.block_out)))
+        np.broadcast_to(padded.reshape(ob, 1, cfg.block_out), (ob, cfg.batch, cfg.block_out))
+    )
 
 
 def flatten_permuted_weight(w: np.ndarray, chw: tuple[int, int, int], cfg: HwConfig) -> np.ndarray:
@@ -80,4 +81,5 @@ def flatten_permuted_weight(w: np.ndarray, chw: tuple[int, int, int], cfg: HwCon
     w4[:, :c] = w.reshape(o, c, h, wd)
     # feature order of the packed activation: (cb, h, w, lane)
     return np.ascontiguousarray(
-        w4.reshape(o, cb, cfg.block_in, h, wd).transpose(0, 1, 3, 4, 2).reshape(o, -1))
+        w4.reshape(o, cb, cfg.block_in, h, wd).transpose(0, 1, 3, 4, 2).reshape(o, -1)
+    )

@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise CanopyError(f"cannot read: {exc.strerror}", args.input) from None
         module = parse_module(text, args.input)
         named = module.attributes.get("canopy.weights")
-        weights = args.weights or (str(base / named.data) if isinstance(named, StringAttr)
-                                   and not named.data.startswith("mem:") else None)
+        weights = args.weights or (
+            str(base / named.data)
+            if isinstance(named, StringAttr) and not named.data.startswith("mem:")
+            else None
+        )
         if weights:
             attach_pool(module, WeightPool.load(weights))
         before = len(pool_of(module).arrays)

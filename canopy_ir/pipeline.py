@@ -22,12 +22,16 @@ def parse_passes(spec: str | Sequence[str]):
     try:
         return PassPipeline.parse_spec(ALL_PASSES, text).passes
     except Exception as exc:  # xDSL raises plain Exceptions for unknown names/options
-        raise CanopyError(f"bad pass pipeline '{text}': {exc}. Known passes: "
-                          f"{', '.join(ALL_PASSES)}") from None
+        raise CanopyError(
+            f"bad pass pipeline '{text}': {exc}. Known passes: {', '.join(ALL_PASSES)}"
+        ) from None
 
 
-def run_passes(module: ModuleOp, passes: str | Sequence[str] = DEFAULT_PIPELINE,
-               after_pass: AfterPass | None = None) -> ModuleOp:
+def run_passes(
+    module: ModuleOp,
+    passes: str | Sequence[str] = DEFAULT_PIPELINE,
+    after_pass: AfterPass | None = None,
+) -> ModuleOp:
     ctx = make_context()
     for p in parse_passes(passes):
         start = time.perf_counter()

@@ -32,8 +32,13 @@ def _load_inputs(paths: list[str], names: list[str]) -> dict[str, np.ndarray]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="canopy-run", description=__doc__)
     ap.add_argument("artefact")
-    ap.add_argument("--input", action="append", default=[], metavar="[NAME=]FILE.npy",
-                    help="input tensor (.npy, or .npz holding every input by name)")
+    ap.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE.npy",
+        help="input tensor (.npy, or .npz holding every input by name)",
+    )
     ap.add_argument("--device", default="sim", help="card to run on (default: sim)")
     ap.add_argument("--output", "-o", help="save the outputs to this .npz")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the card")
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from backend.pcie.session import InferenceSession
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         sess = InferenceSession(args.artefact, args.device, args.timeout)
         names = [i.name for i in sess.get_inputs()]
@@ -55,15 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out_names = [o.name for o in sess.get_outputs()]
     np.set_printoptions(precision=4, suppress=True)
-    for name, value in zip(out_names, outputs):
+    for name, value in zip(out_names, outputs, strict=True):
         print(f"{name} {list(value.shape)}:\n{value}")
         if value.ndim == 2:
             print(f"{name} argmax: {value.argmax(axis=1).tolist()}")
     c = sess.counters
-    console.print(f"device {args.device}: {c.instructions} instructions, {c.bytes_to_device} B to "
-                  f"card, {c.bytes_from_device} B back, execute {c.seconds['execute'] * 1000:.1f} ms")
+    console.print(
+        f"device {args.device}: {c.instructions} instructions, {c.bytes_to_device} B to "
+        f"card, {c.bytes_from_device} B back, execute {c.seconds['execute'] * 1000:.1f} ms"
+    )
     if args.output:
-        np.savez(args.output, **dict(zip(out_names, outputs)))
+        np.savez(args.output, **dict(zip(out_names, outputs, strict=True)))
         console.print(f"saved {args.output}")
     return 0
 

@@ -98,22 +98,30 @@ class FunctionalSimulator:
             words = view[idx].reshape(-1)
             dst, src, wgt = decode_uops(words.astype("<u4").tobytes(), self.cfg).__dict__.values()
             block = np.zeros((3, rows, cols), np.int64)
-            block[:, insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size] = (
-                np.stack([dst, src, wgt]).reshape(3, insn.y_size, insn.x_size)
-            )
+            block[
+                :,
+                insn.y_pad_0 : insn.y_pad_0 + insn.y_size,
+                insn.x_pad_0 : insn.x_pad_0 + insn.x_size,
+            ] = np.stack([dst, src, wgt]).reshape(3, insn.y_size, insn.x_size)
             self._check_sram(insn, index, rows * cols, len(self.uop[0]), "UOP")
             for k in range(3):
                 self.uop[k][insn.sram_base : insn.sram_base + rows * cols] = block[k].reshape(-1)
             self.stats.dram_read_bytes += words.size * 4
             return
-        buf = {MemId.INP: self.inp, MemId.WGT: self.wgt, MemId.ACC: self.acc,
-               MemId.ACC_8BIT: self.acc}.get(mem)
+        buf = {
+            MemId.INP: self.inp,
+            MemId.WGT: self.wgt,
+            MemId.ACC: self.acc,
+            MemId.ACC_8BIT: self.acc,
+        }.get(mem)
         if buf is None:
             raise DeviceError(f"LOAD into memory {mem.name} is not allowed", f"instruction {index}")
         self._check_sram(insn, index, rows * cols, len(buf), mem.name)
         data = view[idx]
         block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
-        block[insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size] = data
+        block[
+            insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size
+        ] = data
         buf[insn.sram_base : insn.sram_base + rows * cols] = block.reshape(-1, *buf.shape[1:])
         self.stats.dram_read_bytes += data.nbytes
 
@@ -143,22 +151,32 @@ class FunctionalSimulator:
 
     def _loop_indices(self, insn, index: int, src_depth: int, with_wgt: bool):
         if insn.uop_end > len(self.uop[0]) or insn.uop_bgn > insn.uop_end:
-            raise DeviceError(f"micro-op range [{insn.uop_bgn}, {insn.uop_end}) is invalid",
-                              f"instruction {index}")
+            raise DeviceError(
+                f"micro-op range [{insn.uop_bgn}, {insn.uop_end}) is invalid",
+                f"instruction {index}",
+            )
         k = slice(insn.uop_bgn, insn.uop_end)
         i = np.arange(insn.iter_out)[:, None, None]
         j = np.arange(insn.iter_in)[None, :, None]
-        dst = (self.uop[0][k][None, None, :] + i * insn.dst_factor_out + j * insn.dst_factor_in).reshape(-1)
-        src = (self.uop[1][k][None, None, :] + i * insn.src_factor_out + j * insn.src_factor_in).reshape(-1)
+        dst = (
+            self.uop[0][k][None, None, :] + i * insn.dst_factor_out + j * insn.dst_factor_in
+        ).reshape(-1)
+        src = (
+            self.uop[1][k][None, None, :] + i * insn.src_factor_out + j * insn.src_factor_in
+        ).reshape(-1)
         checks = [("dst (ACC)", dst, len(self.acc)), ("src", src, src_depth)]
         wgt = None
         if with_wgt:
-            wgt = (self.uop[2][k][None, None, :] + i * insn.wgt_factor_out + j * insn.wgt_factor_in).reshape(-1)
+            wgt = (
+                self.uop[2][k][None, None, :] + i * insn.wgt_factor_out + j * insn.wgt_factor_in
+            ).reshape(-1)
             checks.append(("wgt (WGT)", wgt, len(self.wgt)))
         for name, arr, depth in checks:
             if arr.size and arr.max() >= depth:
-                raise DeviceError(f"{name} index {int(arr.max())} exceeds the buffer's {depth} elements",
-                                  f"instruction {index}")
+                raise DeviceError(
+                    f"{name} index {int(arr.max())} exceeds the buffer's {depth} elements",
+                    f"instruction {index}",
+                )
         return dst, src, wgt
 
     def _gemm(self, insn: GemmInsn, index: int) -> None:
@@ -166,7 +184,9 @@ class FunctionalSimulator:
         if insn.reset_reg:
             self.acc[dst] = 0
             return
-        prod = np.einsum("nbk,nok->nbo", self.inp[src].astype(np.int32), self.wgt[wgt].astype(np.int32))
+        prod = np.einsum(
+            "nbk,nok->nbo", self.inp[src].astype(np.int32), self.wgt[wgt].astype(np.int32)
+        )
         np.add.at(self.acc, dst, prod)  # accumulates repeated destinations, wraps at 32 bits
         self.stats.macs += prod.size * self.cfg.block_in
 
@@ -185,7 +205,7 @@ class FunctionalSimulator:
             rhs = np.int32(insn.imm) if insn.use_imm else self.acc[src]
             self.acc[dst] = _alu_apply(op, self.acc[dst], rhs)
         else:  # the loop reads values it wrote itself: keep the hardware's sequential order
-            for d, s in zip(dst, src):
+            for d, s in zip(dst, src, strict=True):
                 rhs = np.int32(insn.imm) if insn.use_imm else self.acc[s].copy()
                 self.acc[d] = _alu_apply(op, self.acc[d], rhs)
         self.stats.alu_lanes += len(dst) * self.cfg.batch * self.cfg.block_out
@@ -206,7 +226,9 @@ class FunctionalSimulator:
             self.stats.finished = True
 
     # ---- scheduling over the three modules --------------------------------------------------
-    def run(self, insns: Sequence[Insn], policy: str | Sequence[Module] = PIPELINE_ORDER) -> SimStats:
+    def run(
+        self, insns: Sequence[Insn], policy: str | Sequence[Module] = PIPELINE_ORDER
+    ) -> SimStats:
         if policy == "sequential":
             for i, insn in enumerate(insns):
                 self.execute(insn, i)
@@ -225,13 +247,20 @@ class FunctionalSimulator:
             prev = Module(m - 1) if m > Module.LOAD else None
             nxt = Module(m + 1) if m < Module.STORE else None
             pops, pushes = [], []
-            for flag, peer, is_pop in ((insn.pop_prev, prev, True), (insn.pop_next, nxt, True),
-                                       (insn.push_prev, prev, False), (insn.push_next, nxt, False)):
+            for flag, peer, is_pop in (
+                (insn.pop_prev, prev, True),
+                (insn.pop_next, nxt, True),
+                (insn.push_prev, prev, False),
+                (insn.push_next, nxt, False),
+            ):
                 if not flag:
                     continue
                 if peer is None:
-                    raise DeviceError(f"{m.name}-module instruction uses a token queue that does not "
-                                      "exist for its module", f"instruction {queues[m][heads[m]]}")
+                    raise DeviceError(
+                        f"{m.name}-module instruction uses a token queue that does not "
+                        "exist for its module",
+                        f"instruction {queues[m][heads[m]]}",
+                    )
                 (pops if is_pop else pushes).append((peer, m) if is_pop else (m, peer))
             return pops, pushes
 
@@ -261,8 +290,10 @@ class FunctionalSimulator:
                 raise DeadlockError(_deadlock_report(insns, queues, heads, tokens, links))
         leftover = {f"{a.name.lower()}->{b.name.lower()}": n for (a, b), n in tokens.items() if n}
         if leftover:
-            raise DeadlockError(f"stream ends with unconsumed dependency tokens {leftover}: the next "
-                                "run on this card would start with stale tokens")
+            raise DeadlockError(
+                f"stream ends with unconsumed dependency tokens {leftover}: the next "
+                "run on this card would start with stale tokens"
+            )
         return self.stats
 
 
@@ -274,9 +305,15 @@ def _deadlock_report(insns, queues, heads, tokens, links) -> str:
             pops, pushes = links(m, insns[index])
             empty = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pops if tokens[(a, b)] == 0]
             full = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pushes if tokens[(a, b)] > 0]
-            why = f"waits for a token on {', '.join(empty)}" if empty else f"cannot push to full {full}"
-            waits.append(f"{m.name.lower()} module at instruction {index} "
-                         f"({type(insns[index]).__name__}) {why}")
+            why = (
+                f"waits for a token on {', '.join(empty)}"
+                if empty
+                else f"cannot push to full {full}"
+            )
+            waits.append(
+                f"{m.name.lower()} module at instruction {index} "
+                f"({type(insns[index]).__name__}) {why}"
+            )
     return "deadlock: " + "; ".join(waits)
 
 

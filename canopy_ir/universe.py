@@ -24,5 +24,6 @@ def _accel():
     return Accel
 
 
-UNIVERSE = Universe(all_dialects={"graph": _graph, "tile": _tile, "accel": _accel},
-                    all_passes=dict(ALL_PASSES))
+UNIVERSE = Universe(
+    all_dialects={"graph": _graph, "tile": _tile, "accel": _accel}, all_passes=dict(ALL_PASSES)
+)

@@ -58,24 +58,47 @@ def build_small_cnn(seed: int = 0, size: int = 12) -> onnx.ModelProto:
     def qdq(x, scale, name):
         sc = const(f"{name}.scale", np.float32(scale))
         zp = const(f"{name}.zp", np.int8(0))
-        nodes.append(helper.make_node("QuantizeLinear", [x, sc, zp], [f"{name}.q"], name=f"{name}_Q"))
-        nodes.append(helper.make_node("DequantizeLinear", [f"{name}.q", sc, zp], [f"{name}.dq"],
-                                      name=f"{name}_DQ"))
+        nodes.append(
+            helper.make_node("QuantizeLinear", [x, sc, zp], [f"{name}.q"], name=f"{name}_Q")
+        )
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear", [f"{name}.q", sc, zp], [f"{name}.dq"], name=f"{name}_DQ"
+            )
+        )
         return f"{name}.dq"
 
     def weight(name, w, x_scale):
         sw = _pow2_scale(float(np.abs(w).max()))
         q = np.clip(np.rint(w / sw), -127, 127).astype(np.int8)
-        nodes.append(helper.make_node(
-            "DequantizeLinear", [const(f"{name}.q", q), const(f"{name}.scale", np.float32(sw)),
-                                 const(f"{name}.zp", np.int8(0))], [f"{name}.dq"], name=f"{name}_DQ"))
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear",
+                [
+                    const(f"{name}.q", q),
+                    const(f"{name}.scale", np.float32(sw)),
+                    const(f"{name}.zp", np.int8(0)),
+                ],
+                [f"{name}.dq"],
+                name=f"{name}_DQ",
+            )
+        )
         return f"{name}.dq", sw
 
     def bias(name, b, scale):
         q = np.rint(b / scale).astype(np.int32)
-        nodes.append(helper.make_node(
-            "DequantizeLinear", [const(f"{name}.q", q), const(f"{name}.scale", np.float32(scale)),
-                                 const(f"{name}.zp", np.int32(0))], [f"{name}.dq"], name=f"{name}_DQ"))
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear",
+                [
+                    const(f"{name}.q", q),
+                    const(f"{name}.scale", np.float32(scale)),
+                    const(f"{name}.zp", np.int32(0)),
+                ],
+                [f"{name}.dq"],
+                name=f"{name}_DQ",
+            )
+        )
         return f"{name}.dq"
 
     x = qdq("input", s_in, "input")
@@ -86,8 +109,11 @@ def build_small_cnn(seed: int = 0, size: int = 12) -> onnx.ModelProto:
     x = qdq("relu1", s1, "act1")
     w2, sw2 = weight("conv2.weight", p["w2"], s1)
     b2 = bias("conv2.bias", p["b2"], s1 * sw2)
-    nodes.append(helper.make_node("Conv", [x, w2, b2], ["conv2"], name="conv2", pads=[1, 1, 1, 1],
-                                  strides=[2, 2]))
+    nodes.append(
+        helper.make_node(
+            "Conv", [x, w2, b2], ["conv2"], name="conv2", pads=[1, 1, 1, 1], strides=[2, 2]
+        )
+    )
     nodes.append(helper.make_node("Relu", ["conv2"], ["relu2"], name="relu2"))
     x = qdq("relu2", s2, "act2")
     nodes.append(helper.make_node("Flatten", [x], ["flat"], name="flatten"))
@@ -97,11 +123,15 @@ def build_small_cnn(seed: int = 0, size: int = 12) -> onnx.ModelProto:
     y = qdq("fc", s3, "logits")
     nodes.append(helper.make_node("Identity", [y], ["output"], name="output"))
     g = helper.make_graph(
-        nodes, "small_cnn",
+        nodes,
+        "small_cnn",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(p["shape"]))],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [p["shape"][0], 10])],
-        inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="canopy-ir")
+        inits,
+    )
+    model = helper.make_model(
+        g, opset_imports=[helper.make_opsetid("", 13)], producer_name="canopy-ir"
+    )
     onnx.checker.check_model(model)
     return model
 
@@ -111,7 +141,9 @@ def sample_input(seed: int = 0, size: int = 12) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("-o", "--output", default="small_cnn.onnx")
     ap.add_argument("--input", default="input.npy", help="where to save a sample input")
     ap.add_argument("--seed", type=int, default=0)

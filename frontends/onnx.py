@@ -47,8 +47,9 @@ class _Importer:
             array = self.consts[name]
             elem = _NP_TO_ELEM.get(array.dtype)
             if elem is None:
-                raise FrontendError(f"constant '{name}' has unsupported dtype {array.dtype}",
-                                    _where(node))
+                raise FrontendError(
+                    f"constant '{name}' has unsupported dtype {array.dtype}", _where(node)
+                )
             if array.dtype == np.float64:
                 array = array.astype(np.float32)
             key = self.pool.add(name, array)
@@ -59,8 +60,9 @@ class _Importer:
 
     def const(self, name: str, node: onnx.NodeProto, what: str) -> np.ndarray:
         if name not in self.consts:
-            raise UnsupportedOpError([(node.name or node.output[0], node.op_type,
-                                       f"{what} must be a constant")])
+            raise UnsupportedOpError(
+                [(node.name or node.output[0], node.op_type, f"{what} must be a constant")]
+            )
         return self.consts[name]
 
     # ---- driver -----------------------------------------------------------------------------
@@ -68,8 +70,9 @@ class _Importer:
         g = self.model.graph
         for init in g.initializer:
             self.consts[init.name] = _to_array(init)
-        unsupported = [(n.name or n.output[0], n.op_type, "")
-                       for n in g.node if n.op_type not in CONVERTERS]
+        unsupported = [
+            (n.name or n.output[0], n.op_type, "") for n in g.node if n.op_type not in CONVERTERS
+        ]
         if unsupported:
             raise UnsupportedOpError(unsupported)
 
@@ -80,7 +83,7 @@ class _Importer:
         with ImplicitBuilder(module.body):
             main = func.FuncOp("main", (arg_types, []))
         with ImplicitBuilder(main.body) as args:
-            for info, arg in zip(inputs, args):
+            for info, arg in zip(inputs, args, strict=True):
                 self.values[info.name] = arg
             for node in g.node:
                 CONVERTERS[node.op_type](self, node)
@@ -109,11 +112,14 @@ class _Importer:
             if d.HasField("dim_value") and d.dim_value > 0:
                 shape.append(d.dim_value)
             else:
-                example = "x".join(str(x.dim_value) if x.HasField("dim_value") and x.dim_value > 0
-                                   else "N" for x in dims)
+                example = "x".join(
+                    str(x.dim_value) if x.HasField("dim_value") and x.dim_value > 0 else "N"
+                    for x in dims
+                )
                 raise FrontendError(
                     f"input '{info.name}' has a dynamic dimension ({d.dim_param or '?'}); give a "
-                    f"fixed shape with --input-shape {info.name}={example.replace('N', '1')}")
+                    f"fixed shape with --input-shape {info.name}={example.replace('N', '1')}"
+                )
         return tuple(shape)
 
 
@@ -150,7 +156,9 @@ def _conv(imp: _Importer, node: onnx.NodeProto) -> None:
     b = imp.value(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
     xs, ws = graph.shape_of(x), graph.shape_of(w)
     if len(xs) != 4:
-        raise UnsupportedOpError([(node.name, node.op_type, f"only 2-D convolution ({len(xs)-2}-D given)")])
+        raise UnsupportedOpError(
+            [(node.name, node.op_type, f"only 2-D convolution ({len(xs) - 2}-D given)")]
+        )
     kh, kw = ws[2], ws[3]
     strides = list(a.get("strides", [1, 1]))
     dil = list(a.get("dilations", [1, 1]))
@@ -225,8 +233,12 @@ def _weight_operand(imp, node, name, transpose=False, flatten=False) -> SSAValue
         array = fix(imp.pool[const.weight.data])
         key = imp.pool.add(const.weight.data, array)
         new_const = graph.ConstOp(key, TensorType(graph.elem_of(const.output), array.shape))
-        deq = graph.DequantizeOp(new_const.output, owner.scale.value.data,
-                                 owner.zero_point.value.data, TensorType(f32, array.shape))
+        deq = graph.DequantizeOp(
+            new_const.output,
+            owner.scale.value.data,
+            owner.zero_point.value.data,
+            TensorType(f32, array.shape),
+        )
         deq.attributes.update(owner.attributes)
         return deq.output
     if transpose or flatten:
@@ -280,13 +292,17 @@ def _reshape(imp: _Importer, node: onnx.NodeProto) -> None:
 
 def _quant_params(imp, node, with_zp_dtype=True):
     scale = imp.const(node.input[1], node, "the scale")
-    zp = (imp.const(node.input[2], node, "the zero point")
-          if len(node.input) > 2 and node.input[2] else np.zeros((), np.uint8))
+    zp = (
+        imp.const(node.input[2], node, "the zero point")
+        if len(node.input) > 2 and node.input[2]
+        else np.zeros((), np.uint8)
+    )
     if scale.size != 1 or zp.size != 1:
         raise UnsupportedOpError([(node.name, node.op_type, "per-axis quantization")])
     if zp.dtype != np.int8 and with_zp_dtype:
-        raise UnsupportedOpError([(node.name, node.op_type,
-                                   f"{zp.dtype} quantization (only int8 is supported yet)")])
+        raise UnsupportedOpError(
+            [(node.name, node.op_type, f"{zp.dtype} quantization (only int8 is supported yet)")]
+        )
     if not float(scale.reshape(-1)[0]) > 0:
         raise FrontendError(f"scale must be > 0, got {float(scale.reshape(-1)[0])}", _where(node))
     return float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
@@ -353,8 +369,9 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     return model
 
 
-def import_onnx(model: onnx.ModelProto | str | Path,
-                input_shapes: dict[str, tuple[int, ...]] | None = None) -> ModuleOp:
+def import_onnx(
+    model: onnx.ModelProto | str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None
+) -> ModuleOp:
     """Import an ONNX model (or the path of one) into a graph-dialect module."""
     if not isinstance(model, onnx.ModelProto):
         model = load_onnx(model)

@@ -32,12 +32,18 @@ def build_qdq_model(input_shape, layers, seed: int = 0, in_shift: int = 6) -> on
 
     def dq_const(values, scale, zp_dtype):
         out = f"w{len(nodes)}"
-        nodes.append(helper.make_node("DequantizeLinear", [const(values), const(np.float32(scale)),
-                                                          const(zp_dtype(0))], [out], name=f"{out}_DQ"))
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear",
+                [const(values), const(np.float32(scale)), const(zp_dtype(0))],
+                [out],
+                name=f"{out}_DQ",
+            )
+        )
         return out
 
     shape = list(input_shape)
-    s_x = 2.0 ** -in_shift
+    s_x = 2.0**-in_shift
     x = qdq("input", s_x)
     for i, layer in enumerate(layers):
         name = f"l{i}"
@@ -46,13 +52,14 @@ def build_qdq_model(input_shape, layers, seed: int = 0, in_shift: int = 6) -> on
             shape = [shape[0], int(np.prod(shape[1:]))]
             x = name
             continue
-        s_w = 2.0 ** -7
+        s_w = 2.0**-7
         if layer[0] == "conv":
             _, o, k, stride, pad, dil, relu, bias = layer
             w = rng.integers(-127, 128, (o, shape[1], k, k)).astype(np.int8)
             inputs = [x, dq_const(w, s_w, np.int8)]
-            attrs = dict(kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4,
-                         dilations=[dil, dil])
+            attrs = dict(
+                kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, dilations=[dil, dil]
+            )
             op = "Conv"
             oh = (shape[2] + 2 * pad - dil * (k - 1) - 1) // stride + 1
             ow = (shape[3] + 2 * pad - dil * (k - 1) - 1) // stride + 1
@@ -67,19 +74,25 @@ def build_qdq_model(input_shape, layers, seed: int = 0, in_shift: int = 6) -> on
             new_shape = [shape[0], o]
             fan_in = shape[1]
         if bias:
-            inputs.append(dq_const(rng.integers(-3000, 3000, o).astype(np.int32), s_x * s_w, np.int32))
+            inputs.append(
+                dq_const(rng.integers(-3000, 3000, o).astype(np.int32), s_x * s_w, np.int32)
+            )
         nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         if relu:
             nodes.append(helper.make_node("Relu", [name], [f"{name}.relu"], name=f"{name}_relu"))
             name = f"{name}.relu"
         # output scale: keep typical magnitudes inside int8 (power of two)
         shift = int(np.clip(np.round(np.log2(np.sqrt(fan_in) * 127 * 127 / 64)), 1, 20))
-        s_y = s_x * s_w * 2.0 ** shift
+        s_y = s_x * s_w * 2.0**shift
         x, s_x, shape = qdq(name, s_y), s_y, new_shape
     nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
-    g = helper.make_graph(nodes, "random_qdq",
-                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
-                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, shape)], inits)
+    g = helper.make_graph(
+        nodes,
+        "random_qdq",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, shape)],
+        inits,
+    )
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(model)
     return model
@@ -105,8 +118,10 @@ def conv_nets(draw):
         layers.append(("conv", o, k, stride, pad, dil, draw(st.booleans()), draw(st.booleans())))
         shape = (n, o, oh, ow)
     if draw(st.booleans()) or not layers:
-        layers += [("flatten",), ("dense", draw(st.integers(1, 20)), draw(st.booleans()),
-                                  draw(st.booleans()))]
+        layers += [
+            ("flatten",),
+            ("dense", draw(st.integers(1, 20)), draw(st.booleans()), draw(st.booleans())),
+        ]
     return (n, c, h, w), layers
 
 
@@ -122,11 +137,15 @@ def hw_configs(draw):
     wgt_depth = draw(st.integers(4, 10))
     acc_depth = draw(st.integers(5, 11))
     uop_depth = draw(st.integers(8, 13))
-    return HwConfig(LOG_BATCH=log_batch, LOG_BLOCK_IN=log_block, LOG_BLOCK_OUT=log_block,
-                    LOG_INP_BUFF_SIZE=inp_depth + inp_bits - 3,
-                    LOG_WGT_BUFF_SIZE=wgt_depth + wgt_bits - 3,
-                    LOG_ACC_BUFF_SIZE=acc_depth + acc_bits - 3,
-                    LOG_UOP_BUFF_SIZE=uop_depth + 2)
+    return HwConfig(
+        LOG_BATCH=log_batch,
+        LOG_BLOCK_IN=log_block,
+        LOG_BLOCK_OUT=log_block,
+        LOG_INP_BUFF_SIZE=inp_depth + inp_bits - 3,
+        LOG_WGT_BUFF_SIZE=wgt_depth + wgt_bits - 3,
+        LOG_ACC_BUFF_SIZE=acc_depth + acc_bits - 3,
+        LOG_UOP_BUFF_SIZE=uop_depth + 2,
+    )
 
 
 def random_input(shape, seed: int = 0) -> np.ndarray:

@@ -22,8 +22,15 @@ def io_specs(module):
     for op in module.ops:
         if isinstance(op, tile.TensorOp | accel.RegionOp) and op.role.data in ("input", "output"):
             a = op.attributes
-            specs.append((op.sym_name.data, op.role.data, tuple(a["logical_shape"].get_values()),
-                          a["scale"].value.data, a["zero_point"].value.data))
+            specs.append(
+                (
+                    op.sym_name.data,
+                    op.role.data,
+                    tuple(a["logical_shape"].get_values()),
+                    a["scale"].value.data,
+                    a["zero_point"].value.data,
+                )
+            )
     return specs
 
 

@@ -19,15 +19,35 @@ def sim(dram_bytes=4096):
 def load_uops(s, triples, at=0):
     words = np.frombuffer(isa.encode_uops(isa.Uops.from_triples(triples), CFG), np.uint8)
     s.dram[: len(words)] = words
-    s.execute(isa.LoadInsn(memory_type=MemId.UOP, sram_base=at, y_size=1, x_size=len(triples),
-                           x_stride=len(triples)), 0)
+    s.execute(
+        isa.LoadInsn(
+            memory_type=MemId.UOP,
+            sram_base=at,
+            y_size=1,
+            x_size=len(triples),
+            x_stride=len(triples),
+        ),
+        0,
+    )
 
 
 def test_load_pads_with_zeros_and_reads_strided_rows():
     s = sim()
-    s.dram[:16 * 6] = np.arange(16 * 6) % 100 + 1
-    s.execute(isa.LoadInsn(memory_type=MemId.INP, sram_base=0, dram_base=1, y_size=2, x_size=2,
-                           x_stride=3, y_pad_0=1, x_pad_0=1, x_pad_1=1), 0)
+    s.dram[: 16 * 6] = np.arange(16 * 6) % 100 + 1
+    s.execute(
+        isa.LoadInsn(
+            memory_type=MemId.INP,
+            sram_base=0,
+            dram_base=1,
+            y_size=2,
+            x_size=2,
+            x_stride=3,
+            y_pad_0=1,
+            x_pad_0=1,
+            x_pad_1=1,
+        ),
+        0,
+    )
     block = s.inp[:12, 0, 0].reshape(3, 4)
     assert (block[0] == 0).all() and (block[:, 0] == 0).all() and (block[:, 3] == 0).all()
     assert block[1, 1] == s.dram[16] and block[2, 1] == s.dram[16 * 4]
@@ -69,31 +89,41 @@ def test_alu_loop_that_reads_its_own_writes_runs_in_order():
     s.acc[:4, 0, 0] = [1, 0, 0, 0]
     load_uops(s, [(1, 0, 0)])
     # acc[i+1] += acc[i] for i = 0..2: a prefix chain, only correct if sequential
-    s.execute(isa.AluInsn(uop_end=1, iter_in=3, dst_factor_in=1, src_factor_in=1,
-                          alu_opcode=AluOp.ADD), 1)
+    s.execute(
+        isa.AluInsn(uop_end=1, iter_in=3, dst_factor_in=1, src_factor_in=1, alu_opcode=AluOp.ADD), 1
+    )
     assert s.acc[:4, 0, 0].tolist() == [1, 1, 1, 1]
 
 
 def test_out_of_range_access_names_the_instruction():
     s = sim()
     with pytest.raises(DeviceError, match="instruction 7: INP buffer access"):
-        s.execute(isa.LoadInsn(memory_type=MemId.INP, sram_base=2047, y_size=1, x_size=2, x_stride=2), 7)
+        s.execute(
+            isa.LoadInsn(memory_type=MemId.INP, sram_base=2047, y_size=1, x_size=2, x_stride=2), 7
+        )
     with pytest.raises(DeviceError, match="instruction 3: LOAD INP touches DRAM element"):
-        s.execute(isa.LoadInsn(memory_type=MemId.INP, dram_base=4096, y_size=1, x_size=1, x_stride=1), 3)
+        s.execute(
+            isa.LoadInsn(memory_type=MemId.INP, dram_base=4096, y_size=1, x_size=1, x_stride=1), 3
+        )
 
 
 def test_deadlock_is_reported_with_the_waiting_instruction():
     s = sim()
-    stream = [isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=1, x_stride=1, pop_next=1),
-              isa.FinishInsn()]
-    with pytest.raises(DeadlockError, match="load module at instruction 0 .* waits for a token on "
-                                            "compute->load"):
+    stream = [
+        isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=1, x_stride=1, pop_next=1),
+        isa.FinishInsn(),
+    ]
+    with pytest.raises(
+        DeadlockError, match="load module at instruction 0 .* waits for a token on compute->load"
+    ):
         s.run(stream)
 
 
 def test_unconsumed_tokens_are_an_error():
-    stream = [isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=1, x_stride=1, push_next=1),
-              isa.FinishInsn()]
+    stream = [
+        isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=1, x_stride=1, push_next=1),
+        isa.FinishInsn(),
+    ]
     with pytest.raises(DeadlockError, match="unconsumed dependency tokens"):
         sim().run(stream)
 

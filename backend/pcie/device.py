@@ -13,10 +13,10 @@ from typing import Protocol
 from canopy_ir.errors import DeviceError
 
 # Register map (byte offsets in the card's MMIO window)
-REG_INSN_ADDR = 0x00   # card address of the first instruction
+REG_INSN_ADDR = 0x00  # card address of the first instruction
 REG_INSN_COUNT = 0x04  # number of 16-byte instructions
-REG_CTRL = 0x08        # write CTRL_START to run
-REG_STATUS = 0x0C      # STATUS_* bits
+REG_CTRL = 0x08  # write CTRL_START to run
+REG_STATUS = 0x0C  # STATUS_* bits
 CTRL_START = 1
 STATUS_IDLE, STATUS_BUSY, STATUS_DONE, STATUS_ERROR = 0, 1, 2, 4
 
@@ -61,10 +61,11 @@ class OffsetAllocator:
             addr = -(-start // align) * align
             if addr + nbytes <= end:
                 pieces = [(s, e) for s, e in ((start, addr), (addr + nbytes, end)) if e > s]
-                self.free_list[i: i + 1] = pieces
+                self.free_list[i : i + 1] = pieces
                 return addr
-        raise DeviceError(f"card memory exhausted: cannot allocate {nbytes} bytes "
-                          f"(card has {self.size} bytes)")
+        raise DeviceError(
+            f"card memory exhausted: cannot allocate {nbytes} bytes (card has {self.size} bytes)"
+        )
 
     def free(self, addr: int, nbytes: int) -> None:
         spans = sorted([*self.free_list, (addr, addr + nbytes)])

@@ -51,15 +51,17 @@ class Counters:
     bytes_to_device: int = 0
     bytes_from_device: int = 0
     instructions: int = 0
-    seconds: dict[str, float] = field(default_factory=lambda: {"upload": 0.0, "input": 0.0,
-                                                               "execute": 0.0, "output": 0.0})
+    seconds: dict[str, float] = field(
+        default_factory=lambda: {"upload": 0.0, "input": 0.0, "execute": 0.0, "output": 0.0}
+    )
 
 
 class Session:
     """A compiled model resident on one card."""
 
-    def __init__(self, artefact: Artefact | str | Path, device: Device | str = "sim",
-                 timeout: float = 60.0):
+    def __init__(
+        self, artefact: Artefact | str | Path, device: Device | str = "sim", timeout: float = 60.0
+    ):
         self.artefact = artefact if isinstance(artefact, Artefact) else Artefact.load(artefact)
         cfg = self.artefact.config
         if device == "sim":
@@ -68,8 +70,10 @@ class Session:
             raise CanopyError(f"device '{device}' is not available (this build offers: sim)")
         card_cfg = getattr(device, "config", cfg)
         if card_cfg != cfg:
-            raise DeviceError("the artefact was compiled for a different hardware configuration "
-                              "than the card implements; recompile with the card's vta_config.json")
+            raise DeviceError(
+                "the artefact was compiled for a different hardware configuration "
+                "than the card implements; recompile with the card's vta_config.json"
+            )
         self.device = device
         self.timeout = timeout
         self.counters = Counters()
@@ -97,8 +101,10 @@ class Session:
         """Float inputs by ONNX name → float outputs by ONNX name (quantized on the host)."""
         unknown = set(feeds) - {r.onnx_name for r in self.inputs}
         if unknown:
-            raise CanopyError(f"unknown input(s) {sorted(unknown)}; the model takes "
-                              f"{[r.onnx_name for r in self.inputs]}")
+            raise CanopyError(
+                f"unknown input(s) {sorted(unknown)}; the model takes "
+                f"{[r.onnx_name for r in self.inputs]}"
+            )
         cfg = self.artefact.config
         with self.lock:
             t = time.perf_counter()
@@ -137,8 +143,10 @@ def _encode_input(r: Region, value, cfg: HwConfig) -> bytes:
     if x.dtype.kind not in "fiu":
         raise CanopyError(f"input '{r.onnx_name}' must be numeric, got dtype {x.dtype}")
     if tuple(x.shape) != tuple(r.logical_shape):
-        raise CanopyError(f"input '{r.onnx_name}' has shape {tuple(x.shape)}; the model was "
-                          f"compiled for {tuple(r.logical_shape)}")
+        raise CanopyError(
+            f"input '{r.onnx_name}' has shape {tuple(x.shape)}; the model was "
+            f"compiled for {tuple(r.logical_shape)}"
+        )
     q = quantize(x.astype(np.float32), r.scale, r.zero_point)
     return pack_activation(q, cfg).tobytes()
 

@@ -36,8 +36,12 @@ class SimCard:
     until `reset`.
     """
 
-    def __init__(self, config: HwConfig | None = None, memory_bytes: int = DEFAULT_MEMORY,
-                 policy=PIPELINE_ORDER):
+    def __init__(
+        self,
+        config: HwConfig | None = None,
+        memory_bytes: int = DEFAULT_MEMORY,
+        policy=PIPELINE_ORDER,
+    ):
         self.name = "sim"
         self.config = config or HwConfig()
         self.memory = np.zeros(memory_bytes, np.uint8)  # zero pages are only touched when used
@@ -56,18 +60,19 @@ class SimCard:
 
     def _check(self, ptr: DevicePtr, offset: int, nbytes: int) -> None:
         if offset < 0 or offset + nbytes > ptr.nbytes:
-            raise DeviceError(f"DMA of {nbytes} bytes at offset {offset} overruns a "
-                              f"{ptr.nbytes}-byte allocation")
+            raise DeviceError(
+                f"DMA of {nbytes} bytes at offset {offset} overruns a {ptr.nbytes}-byte allocation"
+            )
 
     def dma_to_device(self, ptr: DevicePtr, data: bytes, offset: int = 0) -> None:
         self._check(ptr, offset, len(data))
         start = ptr.addr + offset
-        self.memory[start: start + len(data)] = np.frombuffer(bytes(data), np.uint8)
+        self.memory[start : start + len(data)] = np.frombuffer(bytes(data), np.uint8)
 
     def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0) -> bytes:
         self._check(ptr, offset, nbytes)
         start = ptr.addr + offset
-        return self.memory[start: start + nbytes].tobytes()
+        return self.memory[start : start + nbytes].tobytes()
 
     # ---- registers ------------------------------------------------------------------------
     def write_reg(self, reg: int, value: int) -> None:
@@ -89,7 +94,7 @@ class SimCard:
             return
         start = self.regs[REG_INSN_ADDR]
         count = self.regs[REG_INSN_COUNT]
-        stream = self.memory[start: start + count * isa.INSN_BYTES].tobytes()
+        stream = self.memory[start : start + count * isa.INSN_BYTES].tobytes()
         deadline = time.monotonic() + timeout
         try:
             insns = isa.decode_insns(stream, self.config)

@@ -31,7 +31,6 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_operand_def,
-    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -132,14 +131,18 @@ class Conv2dOp(GraphOp):
         xs, ws, ys = shape_of(self.input), shape_of(self.weight), shape_of(self.output)
         if len(xs) != 4 or len(ws) != 4 or len(ys) != 4:
             raise VerifyException("conv2d takes 4-D input (NCHW) and weight (OIHW)")
-        strides, pads, dil = (self.strides.get_values(), self.pads.get_values(),
-                              self.dilations.get_values())
+        strides, pads, dil = (
+            self.strides.get_values(),
+            self.pads.get_values(),
+            self.dilations.get_values(),
+        )
         if len(strides) != 2 or len(pads) != 4 or len(dil) != 2:
             raise VerifyException("conv2d needs 2 strides, 4 pads and 2 dilations")
         group = self.group.value.data
         if xs[1] != ws[1] * group or ws[0] % group:
             raise VerifyException(
-                f"conv2d channels do not match: input {xs[1]}, weight {ws}, group {group}")
+                f"conv2d channels do not match: input {xs[1]}, weight {ws}, group {group}"
+            )
         oh, ow = conv_output_hw(xs[2], xs[3], ws[2], ws[3], strides, pads, dil)
         if ys != (xs[0], ws[0], oh, ow):
             raise VerifyException(f"conv2d result shape {ys} should be {(xs[0], ws[0], oh, ow)}")
@@ -203,7 +206,8 @@ class _ElementwiseBinary(GraphOp):
         except ValueError:
             raise VerifyException(
                 f"{self.name}: shapes {shape_of(self.lhs)} and {shape_of(self.rhs)} do not "
-                "broadcast") from None
+                "broadcast"
+            ) from None
         if tuple(shape) != shape_of(self.output):
             raise VerifyException(f"{self.name}: result shape should be {tuple(shape)}")
 

@@ -95,7 +95,8 @@ class KeyValueFormat:
                 values[name] = parser.parse_str_literal()
             elif kind == INTS:
                 values[name] = parser.parse_comma_separated_list(
-                    parser.Delimiter.SQUARE, parser.parse_integer)
+                    parser.Delimiter.SQUARE, parser.parse_integer
+                )
             elif isinstance(kind, type) and issubclass(kind, IntEnum):
                 member = parser.parse_identifier().upper()
                 if member not in kind.__members__:
@@ -113,7 +114,9 @@ class KeyValueFormat:
                 types.append(parser.parse_type())
             if len(types) != len(unresolved):
                 parser.raise_error(f"{cls.name}: {len(unresolved)} operands but {len(types)} types")
-            operands = [parser.resolve_operand(u, t) for u, t in zip(unresolved, types)]
+            operands = [
+                parser.resolve_operand(u, t) for u, t in zip(unresolved, types, strict=True)
+            ]
         for name, kind in cls.KV_FIELDS:
             if kind in (STR, INTS) and name not in values:
                 parser.raise_error(f"{cls.name} needs field '{name}'")

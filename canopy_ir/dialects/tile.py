@@ -39,7 +39,7 @@ SPACES = ("inp", "wgt", "acc")
 
 @irdl_attr_definition
 class BufType(ParametrizedAttribute, TypeAttribute):
-    """An on-chip buffer of `size` elements in memory space inp, wgt or acc: `!tile.buf<inp, 64>`."""
+    """On-chip buffer of `size` elements in space inp, wgt or acc: `!tile.buf<inp, 64>`."""
 
     name = "tile.buf"
     space: StringAttr
@@ -117,7 +117,9 @@ class AllocOp(IRDLOperation):
 
 def _check_range(op, what: str, top: int, size: int) -> None:
     if top > size:
-        raise VerifyException(f"{op.name}: {what} reaches element {top - 1} of a {size}-element buffer")
+        raise VerifyException(
+            f"{op.name}: {what} reaches element {top - 1} of a {size}-element buffer"
+        )
 
 
 @kv_op_definition
@@ -127,9 +129,18 @@ class LoadOp(KeyValueFormat, IRDLOperation):
 
     name = "tile.load"
     buf = operand_def(BufType)
-    KV_FIELDS: ClassVar[tuple] = (("offset", INT), ("tensor", STR), ("dram_offset", INT), ("y_size", INT),
-                 ("x_size", INT), ("x_stride", INT), ("y_pad_0", INT), ("y_pad_1", INT),
-                 ("x_pad_0", INT), ("x_pad_1", INT))
+    KV_FIELDS: ClassVar[tuple] = (
+        ("offset", INT),
+        ("tensor", STR),
+        ("dram_offset", INT),
+        ("y_size", INT),
+        ("x_size", INT),
+        ("x_stride", INT),
+        ("y_pad_0", INT),
+        ("y_pad_1", INT),
+        ("x_pad_0", INT),
+        ("x_pad_1", INT),
+    )
 
     def verify_(self) -> None:
         rows = self.kv("y_pad_0") + self.kv("y_size") + self.kv("y_pad_1")
@@ -143,8 +154,14 @@ class StoreOp(KeyValueFormat, IRDLOperation):
 
     name = "tile.store"
     buf = operand_def(BufType)
-    KV_FIELDS: ClassVar[tuple] = (("offset", INT), ("tensor", STR), ("dram_offset", INT), ("y_size", INT),
-                 ("x_size", INT), ("x_stride", INT))
+    KV_FIELDS: ClassVar[tuple] = (
+        ("offset", INT),
+        ("tensor", STR),
+        ("dram_offset", INT),
+        ("y_size", INT),
+        ("x_size", INT),
+        ("x_stride", INT),
+    )
 
     def verify_(self) -> None:
         if buf_of(self.buf).space.data != "acc":
@@ -153,8 +170,14 @@ class StoreOp(KeyValueFormat, IRDLOperation):
         _check_range(self, "store", top, buf_of(self.buf).size.data)
 
 
-LOOP_FIELDS = (("iter_out", INT), ("iter_in", INT), ("dst_factor_out", INT), ("dst_factor_in", INT),
-               ("src_factor_out", INT), ("src_factor_in", INT))
+LOOP_FIELDS = (
+    ("iter_out", INT),
+    ("iter_in", INT),
+    ("dst_factor_out", INT),
+    ("dst_factor_in", INT),
+    ("src_factor_out", INT),
+    ("src_factor_in", INT),
+)
 
 
 def _loop_top(op, uops: tuple[int, ...], stride: int, column: int, f_out: str, f_in: str) -> int:
@@ -164,7 +187,12 @@ def _loop_top(op, uops: tuple[int, ...], stride: int, column: int, f_out: str, f
         return 0
     if min(values) < 0 or op.kv(f_out) < 0 or op.kv(f_in) < 0:
         raise VerifyException(f"{op.name}: indices and factors must be non-negative")
-    return max(values) + (op.kv("iter_out") - 1) * op.kv(f_out) + (op.kv("iter_in") - 1) * op.kv(f_in) + 1
+    return (
+        max(values)
+        + (op.kv("iter_out") - 1) * op.kv(f_out)
+        + (op.kv("iter_in") - 1) * op.kv(f_in)
+        + 1
+    )
 
 
 @kv_op_definition
@@ -176,8 +204,13 @@ class GemmOp(KeyValueFormat, IRDLOperation):
     acc = operand_def(BufType)
     inp = operand_def(BufType)
     wgt = operand_def(BufType)
-    KV_FIELDS: ClassVar[tuple] = (("reset", FLAG), *LOOP_FIELDS, ("wgt_factor_out", INT), ("wgt_factor_in", INT),
-                 ("uops", INTS))
+    KV_FIELDS: ClassVar[tuple] = (
+        ("reset", FLAG),
+        *LOOP_FIELDS,
+        ("wgt_factor_out", INT),
+        ("wgt_factor_in", INT),
+        ("uops", INTS),
+    )
 
     def verify_(self) -> None:
         uops = self.kv("uops")
@@ -185,8 +218,12 @@ class GemmOp(KeyValueFormat, IRDLOperation):
             raise VerifyException("tile.gemm uops are (dst, src, wgt) triples")
         for operand, space in ((self.acc, "acc"), (self.inp, "inp"), (self.wgt, "wgt")):
             if buf_of(operand).space.data != space:
-                raise VerifyException(f"tile.gemm operand {space} is a {buf_of(operand).space.data} buffer")
-        for column, (operand, f) in enumerate(((self.acc, "dst"), (self.inp, "src"), (self.wgt, "wgt"))):
+                raise VerifyException(
+                    f"tile.gemm operand {space} is a {buf_of(operand).space.data} buffer"
+                )
+        for column, (operand, f) in enumerate(
+            ((self.acc, "dst"), (self.inp, "src"), (self.wgt, "wgt"))
+        ):
             top = _loop_top(self, uops, 3, column, f"{f}_factor_out", f"{f}_factor_in")
             _check_range(self, f"{f} index", top, buf_of(operand).size.data)
 
@@ -197,7 +234,13 @@ class AluOp(KeyValueFormat, IRDLOperation):
 
     name = "tile.alu"
     acc = operand_def(BufType)
-    KV_FIELDS: ClassVar[tuple] = (("op", AluCode), ("use_imm", FLAG), ("imm", INT), *LOOP_FIELDS, ("uops", INTS))
+    KV_FIELDS: ClassVar[tuple] = (
+        ("op", AluCode),
+        ("use_imm", FLAG),
+        ("imm", INT),
+        *LOOP_FIELDS,
+        ("uops", INTS),
+    )
 
     def verify_(self) -> None:
         uops = self.kv("uops")
@@ -206,9 +249,16 @@ class AluOp(KeyValueFormat, IRDLOperation):
         if not -(1 << 15) <= self.kv("imm") < (1 << 15):
             raise VerifyException("tile.alu immediate must fit 16 signed bits")
         size = buf_of(self.acc).size.data
-        _check_range(self, "dst index", _loop_top(self, uops, 2, 0, "dst_factor_out", "dst_factor_in"), size)
+        _check_range(
+            self, "dst index", _loop_top(self, uops, 2, 0, "dst_factor_out", "dst_factor_in"), size
+        )
         if not self.kv("use_imm"):
-            _check_range(self, "src index", _loop_top(self, uops, 2, 1, "src_factor_out", "src_factor_in"), size)
+            _check_range(
+                self,
+                "src index",
+                _loop_top(self, uops, 2, 1, "src_factor_out", "src_factor_in"),
+                size,
+            )
 
 
 Tile = Dialect("tile", [TensorOp, KernelOp, AllocOp, LoadOp, StoreOp, GemmOp, AluOp], [BufType])

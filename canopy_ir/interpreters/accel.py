@@ -25,12 +25,13 @@ def weights_image(program: AccelProgram, pool: WeightPool) -> bytes:
         data = np.ascontiguousarray(pool[r.weight]).view(np.uint8).reshape(-1)
         if data.size != r.nbytes:
             raise CanopyError(f"weight '{r.weight}' has {data.size} bytes, its region {r.nbytes}")
-        image[r.offset: r.offset + r.nbytes] = data
+        image[r.offset : r.offset + r.nbytes] = data
     return image.tobytes()
 
 
-def run_accel(module: ModuleOp, inputs: dict[str, np.ndarray],
-              policy=PIPELINE_ORDER) -> dict[str, np.ndarray]:
+def run_accel(
+    module: ModuleOp, inputs: dict[str, np.ndarray], policy=PIPELINE_ORDER
+) -> dict[str, np.ndarray]:
     """Run an accel module; `inputs`/result map region names to packed arrays."""
     program = read_program(module)
     if policy is None:
@@ -39,11 +40,14 @@ def run_accel(module: ModuleOp, inputs: dict[str, np.ndarray],
     image = weights_image(program, pool_of(module))
     dram[: len(image)] = np.frombuffer(image, np.uint8)
     uops = np.frombuffer(isa.encode_uops(program.uops, program.config), np.uint8)
-    dram[program.uop_offset: program.uop_offset + len(uops)] = uops
+    dram[program.uop_offset : program.uop_offset + len(uops)] = uops
     for r in program.regions:
         if r.role == "input":
             data = np.ascontiguousarray(inputs[r.name]).view(np.uint8).reshape(-1)
-            dram[r.offset: r.offset + r.nbytes] = data
+            dram[r.offset : r.offset + r.nbytes] = data
     FunctionalSimulator(program.config, dram).run(program.insns, policy)
-    return {r.name: dram[r.offset: r.offset + r.nbytes].view(np.int8).reshape(r.packed_shape).copy()
-            for r in program.regions if r.role == "output"}
+    return {
+        r.name: dram[r.offset : r.offset + r.nbytes].view(np.int8).reshape(r.packed_shape).copy()
+        for r in program.regions
+        if r.role == "output"
+    }

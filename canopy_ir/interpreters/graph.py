@@ -37,8 +37,12 @@ def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
         wg = w[g * og : (g + 1) * og].astype(acc)
         for i in range(kh):
             for j in range(kw):
-                patch = xg[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
-                           j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+                patch = xg[
+                    :,
+                    :,
+                    i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+                ]
                 out[:, g * og : (g + 1) * og] += np.einsum("nchw,oc->nohw", patch, wg[:, :, i, j])
     if b is not None:
         out += b.astype(acc).reshape(1, -1, 1, 1)
@@ -61,7 +65,9 @@ def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 
 
 def dequantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    return ((x.astype(np.int64) - zero_point).astype(np.float32) * np.float32(scale)).astype(np.float32)
+    return ((x.astype(np.int64) - zero_point).astype(np.float32) * np.float32(scale)).astype(
+        np.float32
+    )
 
 
 def requantize(x: np.ndarray, shift: int, zero_point: int, lo: int, hi: int) -> np.ndarray:
@@ -87,8 +93,17 @@ class GraphFunctions(InterpreterFunctions):
     @impl(graph.Conv2dOp)
     def run_conv(self, interp, op: graph.Conv2dOp, args):
         x, w, *b = args
-        return (conv2d(x, w, b[0] if b else None, _vals(op, "strides"), _vals(op, "pads"),
-                       _vals(op, "dilations"), op.group.value.data),)
+        return (
+            conv2d(
+                x,
+                w,
+                b[0] if b else None,
+                _vals(op, "strides"),
+                _vals(op, "pads"),
+                _vals(op, "dilations"),
+                op.group.value.data,
+            ),
+        )
 
     @impl(graph.DenseOp)
     def run_dense(self, interp, op: graph.DenseOp, args):
@@ -120,8 +135,15 @@ class GraphFunctions(InterpreterFunctions):
 
     @impl(graph.RequantizeOp)
     def run_requantize(self, interp, op: graph.RequantizeOp, args):
-        return (requantize(args[0], op.shift.value.data, op.zero_point.value.data,
-                           op.clip_min.value.data, op.clip_max.value.data),)
+        return (
+            requantize(
+                args[0],
+                op.shift.value.data,
+                op.zero_point.value.data,
+                op.clip_min.value.data,
+                op.clip_max.value.data,
+            ),
+        )
 
 
 def run_graph(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:

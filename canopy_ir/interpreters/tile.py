@@ -20,8 +20,12 @@ from canopy_ir.isa import AluOp
 def _elements(raw: np.ndarray, space: str, cfg: HwConfig) -> np.ndarray:
     """View a tensor's bytes as elements of an on-chip buffer type."""
     b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
-    dtype, shape = {"inp": (np.int8, (b, bi)), "wgt": (np.int8, (bo, bi)),
-                    "acc": (np.int32, (b, bo)), "out": (np.int8, (b, bo))}[space]
+    dtype, shape = {
+        "inp": (np.int8, (b, bi)),
+        "wgt": (np.int8, (bo, bi)),
+        "acc": (np.int32, (b, bo)),
+        "out": (np.int8, (b, bo)),
+    }[space]
     return raw.view(dtype).reshape(-1, *shape)
 
 
@@ -30,8 +34,12 @@ def _loop_indices(op, stride: int) -> list[np.ndarray]:
     i = np.arange(op.kv("iter_out"))[:, None, None]
     j = np.arange(op.kv("iter_in"))[None, :, None]
     names = ("dst", "src", "wgt")[:stride]
-    return [(uops[:, c][None, None, :] + i * op.kv(f"{n}_factor_out") + j * op.kv(f"{n}_factor_in")
-             ).reshape(-1) for c, n in enumerate(names)]
+    return [
+        (
+            uops[:, c][None, None, :] + i * op.kv(f"{n}_factor_out") + j * op.kv(f"{n}_factor_in")
+        ).reshape(-1)
+        for c, n in enumerate(names)
+    ]
 
 
 def _alu(op: AluOp, a: np.ndarray, b) -> np.ndarray:
@@ -74,8 +82,10 @@ def run_tile(module: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.nd
     for kernel in module.ops:
         if isinstance(kernel, tile.KernelOp):
             _run_kernel(kernel, dram, cfg)
-    return {op.sym_name.data: dram[op.sym_name.data].view(np.int8).reshape(op.type.get_shape())
-            for op in outputs}
+    return {
+        op.sym_name.data: dram[op.sym_name.data].view(np.int8).reshape(op.type.get_shape())
+        for op in outputs
+    }
 
 
 def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfig) -> None:
@@ -94,16 +104,17 @@ def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfi
             block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
             for y in range(op.kv("y_size")):
                 start = op.kv("dram_offset") + y * op.kv("x_stride")
-                block[op.kv("y_pad_0") + y, op.kv("x_pad_0"): op.kv("x_pad_0") + op.kv("x_size")] = \
-                    src[start: start + op.kv("x_size")]
-            buf[op.kv("offset"): op.kv("offset") + rows * cols] = block.reshape(-1, *buf.shape[1:])
+                block[
+                    op.kv("y_pad_0") + y, op.kv("x_pad_0") : op.kv("x_pad_0") + op.kv("x_size")
+                ] = src[start : start + op.kv("x_size")]
+            buf[op.kv("offset") : op.kv("offset") + rows * cols] = block.reshape(-1, *buf.shape[1:])
         elif isinstance(op, tile.StoreOp):
             out = _elements(dram[op.kv("tensor")], "out", cfg)
             acc = bufs[op.buf]
             for y in range(op.kv("y_size")):
                 s = op.kv("offset") + y * op.kv("x_size")
                 d = op.kv("dram_offset") + y * op.kv("x_stride")
-                out[d: d + op.kv("x_size")] = acc[s: s + op.kv("x_size")].astype(np.int8)
+                out[d : d + op.kv("x_size")] = acc[s : s + op.kv("x_size")].astype(np.int8)
         elif isinstance(op, tile.GemmOp):
             acc, inp, wgt = bufs[op.acc], bufs[op.inp], bufs[op.wgt]
             dst, src, w = _loop_indices(op, 3)
@@ -120,6 +131,6 @@ def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfi
             acc = bufs[op.acc]
             dst, src = _loop_indices(op, 2)
             code = AluOp(op.kv("op"))
-            for d, s in zip(dst, src):
+            for d, s in zip(dst, src, strict=True):
                 rhs = op.kv("imm") if op.kv("use_imm") else acc[s].astype(np.int64)
                 acc[d] = _alu(code, acc[d], rhs)

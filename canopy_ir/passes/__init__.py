@@ -1,4 +1,4 @@
-"""The compiler's passes, one per file, by name. `DEFAULT_PIPELINE` is what `canopy-compile` runs."""
+"""The compiler's passes, one per file, by name; `DEFAULT_PIPELINE` is what canopy-compile runs."""
 
 from __future__ import annotations
 

@@ -34,11 +34,16 @@ class EncodePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         program = read_program(op)
-        binary = accel.BinaryOp.create(properties=KeyValueFormat.kv_properties(
-            accel.BinaryOp.KV_FIELDS, {
-                "uop_offset": program.uop_offset,
-                "insns": isa.encode_insns(program.insns, program.config).hex(),
-                "uops": isa.encode_uops(program.uops, program.config).hex()}))
+        binary = accel.BinaryOp.create(
+            properties=KeyValueFormat.kv_properties(
+                accel.BinaryOp.KV_FIELDS,
+                {
+                    "uop_offset": program.uop_offset,
+                    "insns": isa.encode_insns(program.insns, program.config).hex(),
+                    "uops": isa.encode_uops(program.uops, program.config).hex(),
+                },
+            )
+        )
         _replace_program(op, [binary])
 
 
@@ -48,9 +53,15 @@ class DecodePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         program = read_program(op)
-        table = accel.UopTableOp.create(properties=KeyValueFormat.kv_properties(
-            accel.UopTableOp.KV_FIELDS,
-            {"offset": program.uop_offset, "uops": [v for t in program.uops.triples() for v in t]}))
+        table = accel.UopTableOp.create(
+            properties=KeyValueFormat.kv_properties(
+                accel.UopTableOp.KV_FIELDS,
+                {
+                    "offset": program.uop_offset,
+                    "uops": [v for t in program.uops.triples() for v in t],
+                },
+            )
+        )
         body = accel.ProgramOp()
         body.body.block.add_ops(accel.InsnOp.from_record(i) for i in program.insns)
         _replace_program(op, [table, body])

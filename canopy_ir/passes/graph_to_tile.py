@@ -4,9 +4,9 @@ Takes: an integer graph module (after `import-qdq`): `@main` whose arguments fee
 ops, whose results come from `graph.dequantize`, and whose body is int8 `graph.conv2d`/`graph.dense`
 each followed by `graph.requantize` (reshapes between a convolution and a dense layer allowed).
 Produces: a tile module: one `tile.tensor` per DRAM tensor (packed layouts, `vta-isa.md` §5) and one
-`tile.kernel` per layer. Each kernel walks output tiles (batch block × output-channel blocks × output
-rows, full width) and reduction chunks (input-channel blocks); the tile sizes minimise DRAM traffic
-under the buffer capacities of the `HwConfig`, and are recorded on the kernel (`tiling`).
+`tile.kernel` per layer. Each kernel walks output tiles (batch block × output-channel blocks ×
+output rows, full width) and reduction chunks (input-channel blocks); the tile sizes minimise
+DRAM traffic under the buffer capacities of the `HwConfig` and are recorded on the kernel.
 
 A Flatten feeding a dense layer costs nothing: the dense weights are permuted to read the packed
 activation in place.
@@ -102,14 +102,21 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
     taps = g.kh * g.kw
     d_inp, d_wgt, d_acc, d_uop = (cfg.usable_depth(b) for b in ("inp", "wgt", "acc", "uop"))
     e_inp, e_wgt = cfg.elem_bytes("inp"), cfg.elem_bytes("wgt")
-    tib = next((t for t in range(g.cib, 0, -1)
-                if t * g.rows_in(1) * g.wp <= d_inp and t * taps <= d_wgt and t * taps + 2 <= d_uop),
-               None)
+    tib = next(
+        (
+            t
+            for t in range(g.cib, 0, -1)
+            if t * g.rows_in(1) * g.wp <= d_inp and t * taps <= d_wgt and t * taps + 2 <= d_uop
+        ),
+        None,
+    )
     if tib is None or g.ow > d_acc:
         raise LoweringError(
-            f"one output row ({g.ow} elements, input rows of {g.wp} elements × {g.rows_in(1)}) does "
-            f"not fit the on-chip buffers (inp {d_inp}, acc {d_acc}); width tiling is not "
-            "implemented yet", f"layer '{layer}'")
+            f"one output row ({g.ow} elements, input rows of {g.wp} elements × {g.rows_in(1)}) "
+            f"does not fit the on-chip buffers (inp {d_inp}, acc {d_acc}); width tiling is not "
+            "implemented yet",
+            f"layer '{layer}'",
+        )
     best = None
     for tob in range(1, g.cob + 1):
         if tob * tib * taps > d_wgt or tob * tib * taps + tob + 1 > d_uop:
@@ -127,13 +134,15 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
 
 
 def _kv(op_cls, operands, **values):
-    return op_cls.create(operands=operands,
-                         properties=KeyValueFormat.kv_properties(op_cls.KV_FIELDS, values))
+    return op_cls.create(
+        operands=operands, properties=KeyValueFormat.kv_properties(op_cls.KV_FIELDS, values)
+    )
 
 
 def _loop(**kw) -> dict:
-    base = dict(iter_out=1, iter_in=1, dst_factor_out=0, dst_factor_in=0, src_factor_out=0,
-                src_factor_in=0)
+    base = dict(
+        iter_out=1, iter_in=1, dst_factor_out=0, dst_factor_in=0, src_factor_out=0, src_factor_in=0
+    )
     base.update(kw)
     return base
 
@@ -154,13 +163,24 @@ def requant_steps(shift: int, zero_point: int, lo: int, hi: int) -> list[tuple[A
     return steps + [(AluOp.MAX, lo), (AluOp.MIN, hi)]
 
 
-def emit_conv_kernel(layer: str, g: ConvGeometry, t: Tiling, tensors: dict[str, str],
-                     requant: tuple[int, int, int, int], has_bias: bool) -> tile.KernelOp:
+def emit_conv_kernel(
+    layer: str,
+    g: ConvGeometry,
+    t: Tiling,
+    tensors: dict[str, str],
+    requant: tuple[int, int, int, int],
+    has_bias: bool,
+) -> tile.KernelOp:
     """The tile program of one quantized convolution (see the module docstring)."""
     kernel = tile.KernelOp(layer)
     kernel.attributes["tiling"] = DictionaryAttr(
-        {"tob": IntegerAttr(t.tob, i64), "toh": IntegerAttr(t.toh, i64),
-         "tib": IntegerAttr(t.tib, i64), "dram_bytes": IntegerAttr(t.dram_bytes, i64)})
+        {
+            "tob": IntegerAttr(t.tob, i64),
+            "toh": IntegerAttr(t.toh, i64),
+            "tib": IntegerAttr(t.tib, i64),
+            "dram_bytes": IntegerAttr(t.dram_bytes, i64),
+        }
+    )
     taps = g.kh * g.kw
     with ImplicitBuilder(kernel.body):
         acc = tile.AllocOp("acc", t.tob * t.toh * g.ow).buf
@@ -171,7 +191,9 @@ def emit_conv_kernel(layer: str, g: ConvGeometry, t: Tiling, tensors: dict[str, 
                 tob = min(t.tob, g.cob - ob0)
                 for oh0 in range(0, g.oh, t.toh):
                     toh = min(t.toh, g.oh - oh0)
-                    _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh0, toh)
+                    _emit_tile(
+                        g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh0, toh
+                    )
     return kernel
 
 
@@ -181,11 +203,24 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
     out_loops = dict(iter_out=toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1)
     if has_bias:
         for ob in range(tob):
-            _kv(tile.LoadOp, [acc], offset=ob * plane, tensor=tensors["bias"], dram_offset=ob0 + ob,
-                y_size=plane, x_size=1, x_stride=0)
+            _kv(
+                tile.LoadOp,
+                [acc],
+                offset=ob * plane,
+                tensor=tensors["bias"],
+                dram_offset=ob0 + ob,
+                y_size=plane,
+                x_size=1,
+                x_stride=0,
+            )
     else:
-        _kv(tile.GemmOp, [acc, inp, wgt], reset=1, **_loop(**out_loops),
-            uops=[v for ob in range(tob) for v in (ob * plane, 0, 0)])
+        _kv(
+            tile.GemmOp,
+            [acc, inp, wgt],
+            reset=1,
+            **_loop(**out_loops),
+            uops=[v for ob in range(tob) for v in (ob * plane, 0, 0)],
+        )
     ih_start = oh0 * g.sh - g.pt
     rows_in = g.rows_in(toh)
     ih_end = ih_start + rows_in
@@ -194,30 +229,67 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
     for ib0 in range(0, g.cib, t.tib):
         tib = min(t.tib, g.cib - ib0)
         for ib in range(tib):
-            _kv(tile.LoadOp, [inp], offset=ib * rows_in * g.wp, tensor=tensors["input"],
-                dram_offset=((nb * g.cib + ib0 + ib) * g.h + y0) * g.w, y_size=max(0, y1 - y0),
-                x_size=g.w, x_stride=g.w, y_pad_0=y_pad_0, y_pad_1=y_pad_1, x_pad_0=g.pl,
-                x_pad_1=g.x_pad_1)
-        _kv(tile.LoadOp, [wgt], offset=0, tensor=tensors["weight"],
-            dram_offset=(ob0 * g.cib + ib0) * taps, y_size=tob, x_size=tib * taps,
-            x_stride=g.cib * taps)
+            _kv(
+                tile.LoadOp,
+                [inp],
+                offset=ib * rows_in * g.wp,
+                tensor=tensors["input"],
+                dram_offset=((nb * g.cib + ib0 + ib) * g.h + y0) * g.w,
+                y_size=max(0, y1 - y0),
+                x_size=g.w,
+                x_stride=g.w,
+                y_pad_0=y_pad_0,
+                y_pad_1=y_pad_1,
+                x_pad_0=g.pl,
+                x_pad_1=g.x_pad_1,
+            )
+        _kv(
+            tile.LoadOp,
+            [wgt],
+            offset=0,
+            tensor=tensors["weight"],
+            dram_offset=(ob0 * g.cib + ib0) * taps,
+            y_size=tob,
+            x_size=tib * taps,
+            x_stride=g.cib * taps,
+        )
         uops = []
         for ob in range(tob):
             for ib in range(tib):
                 for kh in range(g.kh):
                     for kw in range(g.kw):
-                        uops += [ob * plane, ib * rows_in * g.wp + kh * g.dh * g.wp + kw * g.dw,
-                                 ((ob * tib + ib) * g.kh + kh) * g.kw + kw]
-        _kv(tile.GemmOp, [acc, inp, wgt], **_loop(**out_loops, src_factor_out=g.sh * g.wp,
-                                                   src_factor_in=g.sw), uops=uops)
+                        uops += [
+                            ob * plane,
+                            ib * rows_in * g.wp + kh * g.dh * g.wp + kw * g.dw,
+                            ((ob * tib + ib) * g.kh + kh) * g.kw + kw,
+                        ]
+        _kv(
+            tile.GemmOp,
+            [acc, inp, wgt],
+            **_loop(**out_loops, src_factor_out=g.sh * g.wp, src_factor_in=g.sw),
+            uops=uops,
+        )
     for op, imm in requant_steps(*requant):
-        _kv(tile.AluOp, [acc], op=int(op), use_imm=1, imm=imm,
+        _kv(
+            tile.AluOp,
+            [acc],
+            op=int(op),
+            use_imm=1,
+            imm=imm,
             **_loop(iter_out=tob * toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1),
-            uops=[0, 0])
+            uops=[0, 0],
+        )
     for ob in range(tob):
-        _kv(tile.StoreOp, [acc], offset=ob * plane, tensor=tensors["output"],
-            dram_offset=((nb * g.cob + ob0 + ob) * g.oh + oh0) * g.ow, y_size=1, x_size=plane,
-            x_stride=plane)
+        _kv(
+            tile.StoreOp,
+            [acc],
+            offset=ob * plane,
+            tensor=tensors["output"],
+            dram_offset=((nb * g.cob + ob0 + ob) * g.oh + oh0) * g.ow,
+            y_size=1,
+            x_size=plane,
+            x_stride=plane,
+        )
 
 
 class _Lowering:
@@ -233,9 +305,13 @@ class _Lowering:
         while unique in self.names:
             unique, n = f"{name}.{n}", n + 1
         self.names.add(unique)
-        decl = tile.TensorOp.create(properties={"sym_name": StringAttr(unique),
-                                                "type": TensorType(elem, shape),
-                                                "role": StringAttr(role)})
+        decl = tile.TensorOp.create(
+            properties={
+                "sym_name": StringAttr(unique),
+                "type": TensorType(elem, shape),
+                "role": StringAttr(role),
+            }
+        )
         for key, value in attrs.items():
             if isinstance(value, str):
                 decl.attributes[key] = StringAttr(value)
@@ -251,8 +327,14 @@ class _Lowering:
     def activation(self, value: SSAValue, name: str, role: str = "scratch", **attrs) -> str:
         if value not in self.tensor_of:
             shape = graph.shape_of(value)
-            self.tensor_of[value] = self.declare(name, packed_activation_shape(shape, self.cfg), i8,
-                                                 role, logical_shape=shape, **attrs)
+            self.tensor_of[value] = self.declare(
+                name,
+                packed_activation_shape(shape, self.cfg),
+                i8,
+                role,
+                logical_shape=shape,
+                **attrs,
+            )
         return self.tensor_of[value]
 
     def weight(self, name: str, array: np.ndarray, elem) -> str:
@@ -271,12 +353,20 @@ class _Lowering:
         for i, arg in enumerate(main.args):
             users = [u.operation for u in arg.uses]
             if len(users) != 1 or not isinstance(users[0], graph.QuantizeOp):
-                raise LoweringError(f"input {i} must feed exactly one graph.quantize (run import-qdq "
-                                    "on a QDQ model first)")
+                raise LoweringError(
+                    f"input {i} must feed exactly one graph.quantize (run import-qdq "
+                    "on a QDQ model first)"
+                )
             q = users[0]
             name = in_names[i] if i < len(in_names) else f"input{i}"
-            self.activation(q.output, name, "input", scale=q.scale.value.data,
-                            zero_point=q.zero_point.value.data, onnx_name=name)
+            self.activation(
+                q.output,
+                name,
+                "input",
+                scale=q.scale.value.data,
+                zero_point=q.zero_point.value.data,
+                onnx_name=name,
+            )
         ret = main.body.block.last_op
         assert isinstance(ret, func.ReturnOp)
         for i, value in enumerate(ret.operands):
@@ -284,8 +374,14 @@ class _Lowering:
             name = out_names[i] if i < len(out_names) else f"output{i}"
             if not isinstance(dq, graph.DequantizeOp):
                 raise LoweringError(f"output '{name}' must come from graph.dequantize")
-            self.activation(dq.input, name, "output", scale=dq.scale.value.data,
-                            zero_point=dq.zero_point.value.data, onnx_name=name)
+            self.activation(
+                dq.input,
+                name,
+                "output",
+                scale=dq.scale.value.data,
+                zero_point=dq.zero_point.value.data,
+                onnx_name=name,
+            )
         for op in main.body.block.ops:
             self.lower(op)
         new_body = [*self.decls, *self.kernels]
@@ -300,18 +396,27 @@ class _Lowering:
         if isinstance(op, graph.ReshapeOp):
             if all(isinstance(u.operation, graph.DenseOp) for u in op.output.uses):
                 return  # folded into the dense layers' weights
-        if isinstance(op, graph.RequantizeOp) and isinstance(op.input.owner, graph.Conv2dOp | graph.DenseOp):
+        if isinstance(op, graph.RequantizeOp) and isinstance(
+            op.input.owner, graph.Conv2dOp | graph.DenseOp
+        ):
             return  # lowered with its producer
         if isinstance(op, graph.Conv2dOp | graph.DenseOp) and graph.elem_of(op.input) == i8:
             users = [u.operation for u in op.output.uses]
             if len(users) == 1 and isinstance(users[0], graph.RequantizeOp):
                 return self.lower_linear(op, users[0])
-            raise LoweringError("an int32 result must be requantized to int8 by its only user",
-                                f"node '{op.node_name}'")
-        raise LoweringError(f"{op.name} has no accelerator lowering yet"
-                            + ("" if not isinstance(op, graph.GraphOp) else
-                               " (float ops need a QDQ model; see import-qdq)"),
-                            f"node '{getattr(op, 'node_name', op.name)}'")
+            raise LoweringError(
+                "an int32 result must be requantized to int8 by its only user",
+                f"node '{op.node_name}'",
+            )
+        raise LoweringError(
+            f"{op.name} has no accelerator lowering yet"
+            + (
+                ""
+                if not isinstance(op, graph.GraphOp)
+                else " (float ops need a QDQ model; see import-qdq)"
+            ),
+            f"node '{getattr(op, 'node_name', op.name)}'",
+        )
 
     def lower_linear(self, op, rq: graph.RequantizeOp) -> None:
         cfg, layer = self.cfg, op.node_name
@@ -325,14 +430,19 @@ class _Lowering:
             n, c, h, wd = graph.shape_of(x)
             o, _, kh, kw = w.shape
             _, _, oh, ow = graph.shape_of(op.output)
-            (sh, sw), (pt, pl, pb, pr), (dh, dw) = (op.strides.get_values(), op.pads.get_values(),
-                                                    op.dilations.get_values())
+            (sh, sw), (pt, pl, pb, pr), (dh, dw) = (
+                op.strides.get_values(),
+                op.pads.get_values(),
+                op.dilations.get_values(),
+            )
             if max(pt, pl, pb, pr) > PAD_MAX:
-                raise LoweringError(f"padding over {PAD_MAX} does not fit LOAD's pad fields",
-                                    f"node '{layer}'")
+                raise LoweringError(
+                    f"padding over {PAD_MAX} does not fit LOAD's pad fields", f"node '{layer}'"
+                )
             nb, cib, _, _ = activation_grid((n, c, h, wd), cfg)
-            geometry = ConvGeometry(nb, cib, h, wd, ceil_div(o, cfg.block_out), oh, ow, kh, kw,
-                                    sh, sw, pt, pl, dh, dw)
+            geometry = ConvGeometry(
+                nb, cib, h, wd, ceil_div(o, cfg.block_out), oh, ow, kh, kw, sh, sw, pt, pl, dh, dw
+            )
             in_tensor = self.activation(x, f"{layer}.in")
             packed_w = pack_weight(w, cfg)
         else:
@@ -345,18 +455,32 @@ class _Lowering:
             n = graph.shape_of(x)[0]
             in_tensor = self.activation(x, f"{layer}.in")
             k = w.shape[1]
-            geometry = ConvGeometry(ceil_div(n, cfg.batch), ceil_div(k, cfg.block_in), 1, 1,
-                                    ceil_div(o, cfg.block_out), 1, 1)
+            geometry = ConvGeometry(
+                ceil_div(n, cfg.batch),
+                ceil_div(k, cfg.block_in),
+                1,
+                1,
+                ceil_div(o, cfg.block_out),
+                1,
+                1,
+            )
             packed_w = pack_weight(w.reshape(o, k, 1, 1), cfg)
-        tensors = {"input": in_tensor, "output": self.activation(rq.output, f"{layer}.out"),
-                   "weight": self.weight(op.weight.owner.weight.data, packed_w, i8)}
+        tensors = {
+            "input": in_tensor,
+            "output": self.activation(rq.output, f"{layer}.out"),
+            "weight": self.weight(op.weight.owner.weight.data, packed_w, i8),
+        }
         has_bias = op.bias is not None
         if has_bias:
             bias = self.pool[op.bias.owner.weight.data]
             tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
         tiling = choose_tiling(geometry, cfg, layer)
-        requant = (rq.shift.value.data, rq.zero_point.value.data, rq.clip_min.value.data,
-                   rq.clip_max.value.data)
+        requant = (
+            rq.shift.value.data,
+            rq.zero_point.value.data,
+            rq.clip_min.value.data,
+            rq.clip_max.value.data,
+        )
         self.kernels.append(emit_conv_kernel(layer, geometry, tiling, tensors, requant, has_bias))
 
 

@@ -48,9 +48,11 @@ def _power_of_two_shift(ratio: float, where: str) -> int:
     k = -math.log2(ratio)
     if abs(k - round(k)) > 1e-6:
         raise QuantizationError(
-            f"requantization scale {ratio:.6g} (s_x * s_w / s_y) is not a power of two; shift-only "
-            "requantization needs power-of-two scales (fixed-point multipliers are not supported yet)",
-            where)
+            f"requantization scale {ratio:.6g} (s_x * s_w / s_y) is not a power of two; "
+            "shift-only requantization needs power-of-two scales (fixed-point multipliers are "
+            "not supported yet)",
+            where,
+        )
     return int(round(k))
 
 
@@ -86,13 +88,22 @@ class FoldQuantizedLinear(RewritePattern):
             bias = bias.output
         out_type = TensorType(i32, graph.shape_of(src.output))
         if isinstance(src, graph.Conv2dOp):
-            compute = graph.Conv2dOp(x_dq.input, w_dq.input, bias, src.strides.get_values(),
-                                     src.pads.get_values(), src.dilations.get_values(),
-                                     src.group.value.data, out_type)
+            compute = graph.Conv2dOp(
+                x_dq.input,
+                w_dq.input,
+                bias,
+                src.strides.get_values(),
+                src.pads.get_values(),
+                src.dilations.get_values(),
+                src.group.value.data,
+                out_type,
+            )
         else:
             compute = graph.DenseOp(x_dq.input, w_dq.input, bias, out_type)
         compute.attributes["onnx_node"] = src.attributes["onnx_node"]
-        requant = graph.RequantizeOp(compute.output, shift, zy, max(-128, zy) if relu else -128, 127)
+        requant = graph.RequantizeOp(
+            compute.output, shift, zy, max(-128, zy) if relu else -128, 127
+        )
         requant.attributes["onnx_node"] = q.attributes["onnx_node"]
         rewriter.replace(q, [*new_ops, compute, requant], [requant.output])
 
@@ -100,8 +111,11 @@ class FoldQuantizedLinear(RewritePattern):
         b = src.bias.owner
         if isinstance(b, graph.DequantizeOp) and isinstance(b.input.owner, graph.ConstOp):
             sb, zb = _dq_params(b)
-            if zb == 0 and math.isclose(sb, acc_scale, rel_tol=1e-6) and \
-                    graph.elem_of(b.input) == i32:
+            if (
+                zb == 0
+                and math.isclose(sb, acc_scale, rel_tol=1e-6)
+                and graph.elem_of(b.input) == i32
+            ):
                 return b.input
             values = (self.pool[b.input.owner.weight.data].astype(np.float64) - zb) * sb
             name = b.input.owner.weight.data
@@ -133,8 +147,9 @@ class SinkDequantize(RewritePattern):
                 return
             inner = graph.ReluOp(dq.input)
         else:
-            inner = graph.ReshapeOp(dq.input, TensorType(graph.elem_of(dq.input),
-                                                         graph.shape_of(op.output)))
+            inner = graph.ReshapeOp(
+                dq.input, TensorType(graph.elem_of(dq.input), graph.shape_of(op.output))
+            )
         inner.attributes.update(op.attributes)
         outer = graph.DequantizeOp(inner.output, scale, zp, op.output.type)
         outer.attributes.update(dq.attributes)
@@ -147,7 +162,9 @@ class FoldQuantizeDequantize(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
         dq = q.input.owner
-        if not isinstance(dq, graph.DequantizeOp) or graph.elem_of(dq.input) != graph.elem_of(q.output):
+        if not isinstance(dq, graph.DequantizeOp) or graph.elem_of(dq.input) != graph.elem_of(
+            q.output
+        ):
             return
         sx, zx = _dq_params(dq)
         if zx == q.zero_point.value.data and math.isclose(sx, q.scale.value.data, rel_tol=1e-9):
@@ -164,8 +181,9 @@ class FoldReluIntoRequantize(RewritePattern):
             return
         if rq.zero_point.value.data != 0:
             return
-        new = graph.RequantizeOp(rq.input, rq.shift.value.data, 0, max(rq.clip_min.value.data, 0),
-                                 rq.clip_max.value.data)
+        new = graph.RequantizeOp(
+            rq.input, rq.shift.value.data, 0, max(rq.clip_min.value.data, 0), rq.clip_max.value.data
+        )
         new.attributes.update(rq.attributes)
         rewriter.replace(op, [new], [new.output])
 
@@ -175,8 +193,12 @@ class ImportQdqPass(ModulePass):
     name = "import-qdq"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = [FoldQuantizedLinear(pool_of(op)), SinkDequantize(), FoldQuantizeDequantize(),
-                    FoldReluIntoRequantize()]
+        patterns = [
+            FoldQuantizedLinear(pool_of(op)),
+            SinkDequantize(),
+            FoldQuantizeDequantize(),
+            FoldReluIntoRequantize(),
+        ]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)
         dce(op)
         op.verify()

@@ -35,8 +35,12 @@ EVERYTHING = ("dram", 0, 1 << 62)
 def _loop_range(bases: np.ndarray, insn, f: str) -> tuple[int, int]:
     if len(bases) == 0:
         return (0, 0)
-    hi = int(bases.max()) + (insn.iter_out - 1) * getattr(insn, f"{f}_factor_out") + \
-        (insn.iter_in - 1) * getattr(insn, f"{f}_factor_in") + 1
+    hi = (
+        int(bases.max())
+        + (insn.iter_out - 1) * getattr(insn, f"{f}_factor_out")
+        + (insn.iter_in - 1) * getattr(insn, f"{f}_factor_in")
+        + 1
+    )
     return int(bases.min()), hi
 
 
@@ -45,7 +49,11 @@ class _Footprints:
 
     def __init__(self, cfg: HwConfig, uops: isa.Uops):
         self.cfg = cfg
-        self.table = np.stack([uops.dst, uops.src, uops.wgt], axis=1) if len(uops) else np.zeros((0, 3), np.int64)
+        self.table = (
+            np.stack([uops.dst, uops.src, uops.wgt], axis=1)
+            if len(uops)
+            else np.zeros((0, 3), np.int64)
+        )
         self.uop_buf = np.zeros((cfg.depth("uop"), 3), np.int64)
         self.table_base = 0
 
@@ -57,25 +65,38 @@ class _Footprints:
             if insn.x_size == 0:
                 return [], []
             mem = MemId(insn.memory_type)
-            space = {MemId.UOP: "uop", MemId.INP: "inp", MemId.WGT: "wgt", MemId.ACC: "acc",
-                     MemId.ACC_8BIT: "acc", MemId.OUT: "acc"}[mem]
+            space = {
+                MemId.UOP: "uop",
+                MemId.INP: "inp",
+                MemId.WGT: "wgt",
+                MemId.ACC: "acc",
+                MemId.ACC_8BIT: "acc",
+                MemId.OUT: "acc",
+            }[mem]
             dram = ("dram", *isa.dram_span(insn, cfg))
             if isinstance(insn, isa.StoreInsn):
                 return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], [dram]
-            count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (insn.x_pad_0 + insn.x_size + insn.x_pad_1)
+            count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (
+                insn.x_pad_0 + insn.x_size + insn.x_pad_1
+            )
             if mem == MemId.UOP:
-                rows = self.table[insn.dram_base - self.table_base:][: insn.y_size * insn.x_size]
-                self.uop_buf[insn.sram_base: insn.sram_base + len(rows)] = rows
+                rows = self.table[insn.dram_base - self.table_base :][: insn.y_size * insn.x_size]
+                self.uop_buf[insn.sram_base : insn.sram_base + len(rows)] = rows
             return [dram], [(space, insn.sram_base, insn.sram_base + count)]
-        uops = self.uop_buf[insn.uop_bgn: insn.uop_end]
+        uops = self.uop_buf[insn.uop_bgn : insn.uop_end]
         uop_read = ("uop", insn.uop_bgn, insn.uop_end)
         dst = ("acc", *_loop_range(uops[:, 0], insn, "dst"))
         if isinstance(insn, isa.GemmInsn):
             if insn.reset_reg:
                 return [uop_read], [dst]
-            return [uop_read, ("inp", *_loop_range(uops[:, 1], insn, "src")),
-                    ("wgt", *_loop_range(uops[:, 2], insn, "wgt"))], [dst]
-        reads = [uop_read, dst] + ([] if insn.use_imm else [("acc", *_loop_range(uops[:, 1], insn, "src"))])
+            return [
+                uop_read,
+                ("inp", *_loop_range(uops[:, 1], insn, "src")),
+                ("wgt", *_loop_range(uops[:, 2], insn, "wgt")),
+            ], [dst]
+        reads = [uop_read, dst] + (
+            [] if insn.use_imm else [("acc", *_loop_range(uops[:, 1], insn, "src"))]
+        )
         return reads, [dst]
 
 
@@ -84,7 +105,9 @@ def _overlap(a: Range, b: Range) -> bool:
 
 
 def _conflict(r1, w1, r2, w2) -> bool:
-    return any(_overlap(a, b) for a in w1 for b in r2 + w2) or any(_overlap(a, b) for a in r1 for b in w2)
+    return any(_overlap(a, b) for a in w1 for b in r2 + w2) or any(
+        _overlap(a, b) for a in r1 for b in w2
+    )
 
 
 class _Tokens:
@@ -93,7 +116,9 @@ class _Tokens:
     def __init__(self):
         self.out: list[isa.Insn] = []
         self.clock: list[list[int]] = []
-        self.history: dict[Module, list[tuple[int, list[Range], list[Range]]]] = {m: [] for m in Module}
+        self.history: dict[Module, list[tuple[int, list[Range], list[Range]]]] = {
+            m: [] for m in Module
+        }
 
     def latest(self, m: Module) -> int:
         return self.history[m][-1][0] if self.history[m] else -1
@@ -112,7 +137,9 @@ class _Tokens:
             self.out[producer].push_next, self.out[j].pop_prev = 1, 1
         else:
             self.out[producer].push_prev, self.out[j].pop_next = 1, 1
-        self.clock[j] = [max(x, y) for x, y in zip(self.clock[j], self.clock[producer])]
+        self.clock[j] = [
+            max(x, y) for x, y in zip(self.clock[j], self.clock[producer], strict=True)
+        ]
         self.clock[j][a] = max(self.clock[j][a], producer)
 
     def covered(self, j: int, m: Module, index: int) -> bool:
@@ -124,9 +151,14 @@ class _Tokens:
         needs = {}
         for other in Module:
             if other != m:
-                needs[other] = max((i for i, r, w in reversed(self.history[other])
-                                    if not self.covered(own, other, i) and _conflict(r, w, reads, writes)),
-                                   default=-1)
+                needs[other] = max(
+                    (
+                        i
+                        for i, r, w in reversed(self.history[other])
+                        if not self.covered(own, other, i) and _conflict(r, w, reads, writes)
+                    ),
+                    default=-1,
+                )
         far = [o for o in needs if abs(o - m) == 2 and needs[o] >= 0]
         for other in far:  # load <-> store: route the token through a compute no-op
             if not self.covered(self.latest(Module.COMPUTE), other, needs[other]):
@@ -141,7 +173,9 @@ class _Tokens:
                 self.sync(j, self.latest(Module.COMPUTE))
 
 
-def insert_deps(insns: list[isa.Insn], cfg: HwConfig, uops: isa.Uops, table_offset: int) -> list[isa.Insn]:
+def insert_deps(
+    insns: list[isa.Insn], cfg: HwConfig, uops: isa.Uops, table_offset: int
+) -> list[isa.Insn]:
     foot = _Footprints(cfg, uops)
     foot.table_base = table_offset // isa.UOP_BYTES
     tokens = _Tokens()

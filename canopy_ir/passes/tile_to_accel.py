@@ -54,10 +54,17 @@ class _Emitter:
         order = {"weight": 0, "input": 1, "output": 2, "scratch": 3}
         regions, offset = [], 0
         for decl in sorted(decls, key=lambda d: order[d.role.data]):
-            nbytes = int(np.prod(decl.type.get_shape())) * decl.type.get_element_type().width.data // 8
-            region = accel.RegionOp.create(properties={
-                "sym_name": decl.sym_name, "offset": IntegerAttr(offset, i64),
-                "nbytes": IntegerAttr(nbytes, i64), "role": decl.role})
+            nbytes = (
+                int(np.prod(decl.type.get_shape())) * decl.type.get_element_type().width.data // 8
+            )
+            region = accel.RegionOp.create(
+                properties={
+                    "sym_name": decl.sym_name,
+                    "offset": IntegerAttr(offset, i64),
+                    "nbytes": IntegerAttr(nbytes, i64),
+                    "role": decl.role,
+                }
+            )
             region.attributes.update(decl.attributes)
             region.attributes["type"] = decl.type
             regions.append(region)
@@ -79,41 +86,96 @@ class _Emitter:
             if isinstance(op, tile.AllocOp):
                 space, size = op.buf.type.space.data, op.buf.type.size.data
                 if top[space] + size > self.cfg.usable_depth(space):
-                    raise LoweringError(f"{space} buffers need {top[space] + size} elements; the "
-                                        f"hardware can address {self.cfg.usable_depth(space)}", where)
+                    raise LoweringError(
+                        f"{space} buffers need {top[space] + size} elements; the "
+                        f"hardware can address {self.cfg.usable_depth(space)}",
+                        where,
+                    )
                 base[op.buf], top[space] = top[space], top[space] + size
             elif isinstance(op, tile.LoadOp):
                 space = op.buf.type.space.data
                 eb = self.cfg.elem_bytes(space)
-                self.insns.append(isa.LoadInsn(
-                    memory_type=MEM_OF_SPACE[space], sram_base=base[op.buf] + op.kv("offset"),
-                    dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
-                    **{k: op.kv(k) for k in ("y_size", "x_size", "x_stride", "y_pad_0", "y_pad_1",
-                                             "x_pad_0", "x_pad_1")}))
+                self.insns.append(
+                    isa.LoadInsn(
+                        memory_type=MEM_OF_SPACE[space],
+                        sram_base=base[op.buf] + op.kv("offset"),
+                        dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
+                        **{
+                            k: op.kv(k)
+                            for k in (
+                                "y_size",
+                                "x_size",
+                                "x_stride",
+                                "y_pad_0",
+                                "y_pad_1",
+                                "x_pad_0",
+                                "x_pad_1",
+                            )
+                        },
+                    )
+                )
             elif isinstance(op, tile.StoreOp):
                 eb = self.cfg.elem_bytes("out")
-                self.insns.append(isa.StoreInsn(
-                    memory_type=MemId.OUT, sram_base=base[op.buf] + op.kv("offset"),
-                    dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
-                    y_size=op.kv("y_size"), x_size=op.kv("x_size"), x_stride=op.kv("x_stride")))
+                self.insns.append(
+                    isa.StoreInsn(
+                        memory_type=MemId.OUT,
+                        sram_base=base[op.buf] + op.kv("offset"),
+                        dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
+                        y_size=op.kv("y_size"),
+                        x_size=op.kv("x_size"),
+                        x_stride=op.kv("x_stride"),
+                    )
+                )
             elif isinstance(op, tile.GemmOp):
                 raw = np.asarray(op.kv("uops"), np.int64).reshape(-1, 3)
                 uops = raw + [base[op.acc], base[op.inp], base[op.wgt]]
                 bgn, end = self.place_uops(uops, where)
-                self.insns.append(isa.GemmInsn(
-                    reset_reg=op.kv("reset"), uop_bgn=bgn, uop_end=end,
-                    **{k: op.kv(k) for k in ("iter_out", "iter_in", "dst_factor_out", "dst_factor_in",
-                                             "src_factor_out", "src_factor_in", "wgt_factor_out",
-                                             "wgt_factor_in")}))
+                self.insns.append(
+                    isa.GemmInsn(
+                        reset_reg=op.kv("reset"),
+                        uop_bgn=bgn,
+                        uop_end=end,
+                        **{
+                            k: op.kv(k)
+                            for k in (
+                                "iter_out",
+                                "iter_in",
+                                "dst_factor_out",
+                                "dst_factor_in",
+                                "src_factor_out",
+                                "src_factor_in",
+                                "wgt_factor_out",
+                                "wgt_factor_in",
+                            )
+                        },
+                    )
+                )
             elif isinstance(op, tile.AluOp):
                 raw = np.asarray(op.kv("uops"), np.int64).reshape(-1, 2)
-                uops = np.concatenate([raw + base[op.acc], np.zeros((len(raw), 1), np.int64)], axis=1)
+                uops = np.concatenate(
+                    [raw + base[op.acc], np.zeros((len(raw), 1), np.int64)], axis=1
+                )
                 bgn, end = self.place_uops(uops, where)
-                self.insns.append(isa.AluInsn(
-                    uop_bgn=bgn, uop_end=end, alu_opcode=op.kv("op"), use_imm=op.kv("use_imm"),
-                    imm=op.kv("imm"),
-                    **{k: op.kv(k) for k in ("iter_out", "iter_in", "dst_factor_out", "dst_factor_in",
-                                             "src_factor_out", "src_factor_in")}))
+                self.insns.append(
+                    isa.AluInsn(
+                        uop_bgn=bgn,
+                        uop_end=end,
+                        alu_opcode=op.kv("op"),
+                        use_imm=op.kv("use_imm"),
+                        imm=op.kv("imm"),
+                        **{
+                            k: op.kv(k)
+                            for k in (
+                                "iter_out",
+                                "iter_in",
+                                "dst_factor_out",
+                                "dst_factor_in",
+                                "src_factor_out",
+                                "src_factor_in",
+                            )
+                        },
+                    )
+                )
 
     def place_uops(self, uops: np.ndarray, where: str) -> tuple[int, int]:
         key = tuple(map(tuple, uops.tolist()))
@@ -122,7 +184,9 @@ class _Emitter:
             return pos, pos + len(key)
         depth = self.cfg.depth("uop")
         if len(key) > depth:
-            raise LoweringError(f"{len(key)} micro-ops exceed the {depth}-entry micro-op buffer", where)
+            raise LoweringError(
+                f"{len(key)} micro-ops exceed the {depth}-entry micro-op buffer", where
+            )
         if self.uop_top + len(key) > depth:
             self.resident.clear()
             self.uop_top = 0
@@ -130,9 +194,16 @@ class _Emitter:
             self.table_index[key] = len(self.uop_table)
             self.uop_table.extend(key)
         pos = self.uop_top
-        self.insns.append(isa.LoadInsn(memory_type=MemId.UOP, sram_base=pos,
-                                       dram_base=self.table_index[key], y_size=1, x_size=len(key),
-                                       x_stride=len(key)))
+        self.insns.append(
+            isa.LoadInsn(
+                memory_type=MemId.UOP,
+                sram_base=pos,
+                dram_base=self.table_index[key],
+                y_size=1,
+                x_size=len(key),
+                x_stride=len(key),
+            )
+        )
         self.resident[key] = pos
         self.uop_top += len(key)
         return pos, pos + len(key)
@@ -155,9 +226,12 @@ class TileToAccelPass(ModulePass):
         for insn in emitter.insns:
             if isinstance(insn, isa.LoadInsn) and insn.memory_type == MemId.UOP:
                 insn.dram_base += table_offset // isa.UOP_BYTES
-        table = accel.UopTableOp.create(properties=KeyValueFormat.kv_properties(
-            accel.UopTableOp.KV_FIELDS,
-            {"offset": table_offset, "uops": [v for t in emitter.uop_table for v in t]}))
+        table = accel.UopTableOp.create(
+            properties=KeyValueFormat.kv_properties(
+                accel.UopTableOp.KV_FIELDS,
+                {"offset": table_offset, "uops": [v for t in emitter.uop_table for v in t]},
+            )
+        )
         program = accel.ProgramOp()
         program.body.block.add_ops(accel.InsnOp.from_record(i) for i in emitter.insns)
         for child in list(op.ops):

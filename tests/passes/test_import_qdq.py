@@ -15,11 +15,19 @@ def test_example_becomes_integer_with_only_host_quantize_and_dequantize_in_float
     from small_cnn import build_small_cnn
 
     module = integer_graph(build_small_cnn())
-    float_ops = sorted(op.name for op in module.walk() if isinstance(op, graph.GraphOp) and any(
-        graph.elem_of(v) == graph.f32 for v in (*op.operands, *op.results)))
+    float_ops = sorted(
+        op.name
+        for op in module.walk()
+        if isinstance(op, graph.GraphOp)
+        and any(graph.elem_of(v) == graph.f32 for v in (*op.operands, *op.results))
+    )
     assert float_ops == ["graph.dequantize", "graph.quantize"]
     requants = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
-    assert [(r.shift.value.data, r.clip_min.value.data) for r in requants] == [(8, 0), (8, 0), (8, -128)]
+    assert [(r.shift.value.data, r.clip_min.value.data) for r in requants] == [
+        (8, 0),
+        (8, 0),
+        (8, -128),
+    ]
 
 
 @given(conv_nets(), st.integers(0, 2**16))
@@ -37,7 +45,9 @@ def test_integer_graph_matches_qdq_semantics(net, seed):
 
 def test_non_power_of_two_scale_names_the_node():
     model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, True, True)])
-    weight_dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3")
+    weight_dq = next(
+        n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3"
+    )
     set_initializer(model, weight_dq.input[1], np.float32(0.01))
     with pytest.raises(QuantizationError, match="node 'l0'.*not a power of two"):
         run_passes(import_onnx(model), ["import-qdq"])

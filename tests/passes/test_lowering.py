@@ -105,7 +105,9 @@ def test_layer_too_wide_for_buffers_names_the_layer():
     from canopy_ir.hwconfig import HwConfig
 
     cfg = HwConfig(LOG_INP_BUFF_SIZE=8)  # 16 input elements
-    module = integer_graph(build_qdq_model((1, 3, 8, 30), [("conv", 4, 3, 1, 1, 1, False, False)]), cfg)
+    module = integer_graph(
+        build_qdq_model((1, 3, 8, 30), [("conv", 4, 3, 1, 1, 1, False, False)]), cfg
+    )
     with pytest.raises(LoweringError, match="layer 'l0'.*does not fit"):
         run_passes(module, ["graph-to-tile"])
 
