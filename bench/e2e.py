@@ -1,11 +1,12 @@
 """End-to-end benchmark: compile time per pass and simulated-card time per image.
 
-    python -m bench.e2e            # prints a table, appends a row per model to BENCHMARKS.md
+python -m bench.e2e            # prints a table, appends a row per model to BENCHMARKS.md
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 import sys
 import tempfile
@@ -27,26 +28,35 @@ def models():
     yield "small_cnn (example)", build_small_cnn(), (1, 3, 12, 12)
     # ResNet-18's first stage at 56x56: four 3x3 64->64 convolutions (0.46 GMAC)
     stage = [("conv", 64, 3, 1, 1, 1, True, True)] * 4
-    yield "resnet18 stage1 (4x conv3x3 64ch 56x56)", build_qdq_model((1, 64, 56, 56), stage), (
-        1, 64, 56, 56)
+    yield (
+        "resnet18 stage1 (4x conv3x3 64ch 56x56)",
+        build_qdq_model((1, 64, 56, 56), stage),
+        (1, 64, 56, 56),
+    )
+
+
+class PassTimes(dict):
+    """Collects the compiler's "  NAME   12.3 ms" progress lines."""
+
+    def __call__(self, line: str) -> None:
+        name, ms, _ = line.split()
+        self[name] = float(ms)
 
 
 def main() -> None:
+    import canopy_ir
     from canopy_ir.compile import compile_model
     from canopy_ir.interpreters.graph import run_graph
     from canopy_ir.pipeline import run_passes
     from frontends.onnx import import_onnx
 
-    import canopy_ir
-
     rows = []
     for name, model, shape in models():
         with tempfile.TemporaryDirectory() as d:
             onnx.save(model, f"{d}/m.onnx")
-            per_pass: dict[str, float] = {}
+            per_pass = PassTimes()
             t = time.perf_counter()
-            art = compile_model(f"{d}/m.onnx", f"{d}/m.canopy",
-                                log=lambda msg: per_pass.setdefault(msg.split()[0], float(msg.split()[1])))
+            art = compile_model(f"{d}/m.onnx", f"{d}/m.canopy", log=per_pass)
             compile_s = time.perf_counter() - t
             sess = canopy_ir.InferenceSession(f"{d}/m.canopy")
             x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
@@ -63,19 +73,31 @@ def main() -> None:
             graph_s = time.perf_counter() - t
             assert np.array_equal(y, ref), "card output differs from the integer graph"
         stats = sess.session.device.last_stats
-        rows.append((name, art.manifest["insn_count"], compile_s, per_pass, run_s, graph_s,
-                     stats.macs / 1e9))
-    print(f"{'model':42} {'insns':>7} {'compile s':>10} {'sim s/img':>10} {'graph-interp s':>15} {'GMAC':>6}")
+        rows.append(
+            (
+                name,
+                art.manifest["insn_count"],
+                compile_s,
+                per_pass,
+                run_s,
+                graph_s,
+                stats.macs / 1e9,
+            )
+        )
+    header = ("model", "insns", "compile s", "sim s/img", "graph-interp s", "GMAC")
+    print("{:42} {:>7} {:>10} {:>10} {:>15} {:>6}".format(*header))
     for name, insns, cs, _, rs, gs, gmac in rows:
         print(f"{name:42} {insns:7d} {cs:10.2f} {rs:10.3f} {gs:15.3f} {gmac:6.2f}")
     for name, _, _, per_pass, *_ in rows:
         print(f"  {name}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in per_pass.items()))
-    machine = f"{platform.machine()} {platform.processor() or ''} {__import__('os').cpu_count()} cores".strip()
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     with open(ROOT / "BENCHMARKS.md", "a") as f:
         for name, insns, cs, _, rs, gs, gmac in rows:
-            f.write(f"| {datetime.date.today()} | {machine} | `python -m bench.e2e` | {name} | "
-                    f"{insns} insns, compile {cs:.2f} s, SimCard {rs:.3f} s/img, "
-                    f"graph interpreter {gs:.3f} s/img (reference, same run), {gmac:.2f} GMAC |\n")
+            f.write(
+                f"| {datetime.date.today()} | {machine} | `python -m bench.e2e` | {name} | "
+                f"{insns} insns, compile {cs:.2f} s, SimCard {rs:.3f} s/img, "
+                f"graph interpreter {gs:.3f} s/img (reference, same run), {gmac:.2f} GMAC |\n"
+            )
 
 
 if __name__ == "__main__":

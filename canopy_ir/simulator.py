@@ -184,11 +184,32 @@ class FunctionalSimulator:
         if insn.reset_reg:
             self.acc[dst] = 0
             return
-        prod = np.einsum(
-            "nbk,nok->nbo", self.inp[src].astype(np.int32), self.wgt[wgt].astype(np.int32)
-        )
-        np.add.at(self.acc, dst, prod)  # accumulates repeated destinations, wraps at 32 bits
+        if len(dst) == 0:
+            return
+        # One BLOCK_IN-long int8 dot product is below 2^24 in magnitude, so float32 matmuls are
+        # exact for it; the sums over micro-ops and iterations are done in integers.
+        x = self.inp[src].astype(np.float32)  # (n, batch, block_in)
+        uops = insn.uop_end - insn.uop_bgn
+        if insn.wgt_factor_out == 0 and insn.wgt_factor_in == 0:
+            # weights depend on the micro-op only: one batched matmul per micro-op
+            w = self.wgt[wgt[:uops]].astype(np.float32)  # (K, block_out, block_in)
+            xk = x.reshape(-1, uops, *x.shape[1:]).transpose(1, 0, 2, 3)  # (K, IJ, b, bi)
+            prod = np.matmul(xk.reshape(uops, -1, x.shape[2]), w.transpose(0, 2, 1))
+            prod = prod.reshape(uops, -1, x.shape[1], w.shape[1]).transpose(1, 0, 2, 3)
+            prod = prod.reshape(len(dst), x.shape[1], w.shape[1])
+        else:
+            prod = np.einsum("nbk,nok->nbo", x, self.wgt[wgt].astype(np.float32))
+        self._accumulate(dst, prod.astype(np.int64))
         self.stats.macs += prod.size * self.cfg.block_in
+
+    def _accumulate(self, dst: np.ndarray, values: np.ndarray) -> None:
+        """acc[dst[n]] += values[n] for every n; repeated destinations add up; wraps at 32 bit."""
+        order = np.argsort(dst, kind="stable")
+        sorted_dst = dst[order]
+        starts = np.flatnonzero(np.r_[True, sorted_dst[1:] != sorted_dst[:-1]])
+        sums = np.add.reduceat(values[order], starts, axis=0)
+        targets = sorted_dst[starts]
+        self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
 
     def _alu(self, insn: AluInsn, index: int) -> None:
         dst, src, _ = self._loop_indices(insn, index, len(self.acc), with_wgt=False)

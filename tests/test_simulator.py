@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from canopy_ir import isa
 from canopy_ir.errors import DeadlockError, DeviceError
@@ -132,3 +134,67 @@ def test_full_token_queue_blocks_the_producer():
     stream = [isa.LoadInsn(memory_type=MemId.INP, push_next=1) for _ in range(3)]
     stream += [isa.GemmInsn(pop_prev=1) for _ in range(3)] + [isa.FinishInsn()]
     FunctionalSimulator(CFG, np.zeros(64, np.uint8), queue_depth=1).run(stream)
+
+
+def _reference_loop(s, insn):
+    """Obviously-correct VTA loop nest (hw_spec.h's pseudo-code), element by element."""
+    acc = s.acc.astype(np.int64)
+    for i in range(insn.iter_out):
+        for j in range(insn.iter_in):
+            for k in range(insn.uop_bgn, insn.uop_end):
+                d = s.uop[0][k] + i * insn.dst_factor_out + j * insn.dst_factor_in
+                x = s.uop[1][k] + i * insn.src_factor_out + j * insn.src_factor_in
+                if isinstance(insn, isa.GemmInsn):
+                    w = s.uop[2][k] + i * insn.wgt_factor_out + j * insn.wgt_factor_in
+                    acc[d] = (
+                        0
+                        if insn.reset_reg
+                        else acc[d] + s.inp[x].astype(np.int64) @ s.wgt[w].astype(np.int64).T
+                    )
+                else:
+                    rhs = insn.imm if insn.use_imm else acc[x].copy()
+                    acc[d] = {AluOp.MIN: np.minimum, AluOp.MAX: np.maximum, AluOp.ADD: np.add}[
+                        AluOp(insn.alu_opcode)
+                    ](acc[d], rhs)
+                acc[d] = acc[d].astype(np.int32)  # wrap
+    return acc.astype(np.int32)
+
+
+@given(st.data())
+def test_vectorised_gemm_and_alu_equal_the_loop_reference(data):
+    s = FunctionalSimulator(HwConfig(LOG_BLOCK_IN=2, LOG_BLOCK_OUT=2), np.zeros(4096, np.uint8))
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    s.inp[:] = rng.integers(-128, 128, s.inp.shape)
+    s.wgt[:] = rng.integers(-128, 128, s.wgt.shape)
+    s.acc[:64] = rng.integers(-(2**31), 2**31, (64, *s.acc.shape[1:]))
+    n = data.draw(st.integers(1, 4))
+    small = st.integers(0, 3)
+    for k in range(n):
+        s.uop[0][k], s.uop[1][k], s.uop[2][k] = (data.draw(small) for _ in range(3))
+    fields = dict(
+        uop_bgn=0,
+        uop_end=n,
+        iter_out=data.draw(st.integers(1, 3)),
+        iter_in=data.draw(st.integers(1, 3)),
+        dst_factor_out=data.draw(small),
+        dst_factor_in=data.draw(small),
+        src_factor_out=data.draw(small),
+        src_factor_in=data.draw(small),
+    )
+    if data.draw(st.booleans()):
+        insn = isa.GemmInsn(
+            reset_reg=data.draw(st.sampled_from([0, 0, 1])),
+            wgt_factor_out=data.draw(small),
+            wgt_factor_in=data.draw(small),
+            **fields,
+        )
+    else:
+        insn = isa.AluInsn(
+            alu_opcode=data.draw(st.sampled_from([AluOp.MIN, AluOp.MAX, AluOp.ADD])),
+            use_imm=data.draw(st.integers(0, 1)),
+            imm=data.draw(st.integers(-9, 9)),
+            **fields,
+        )
+    expected = _reference_loop(s, insn)
+    s.execute(insn, 0)
+    np.testing.assert_array_equal(s.acc, expected)
