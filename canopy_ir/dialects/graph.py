@@ -251,11 +251,9 @@ class ReshapeOp(GraphOp):
             raise VerifyException("reshape must keep the element type")
 
 
-@irdl_op_definition
-class QuantizeOp(GraphOp):
-    """f32 → int8: saturate(round_half_even(x / scale) + zero_point), as ONNX QuantizeLinear."""
+class _QuantOp(GraphOp):
+    """Per-tensor quantization parameters shared by quantize and dequantize."""
 
-    name = "graph.quantize"
     input = operand_def(TensorType)
     scale = prop_def(FloatAttr)
     zero_point = prop_def(IntegerAttr)
@@ -269,6 +267,17 @@ class QuantizeOp(GraphOp):
             properties={"scale": FloatAttr(scale, f64), "zero_point": int_attr(zero_point)},
             result_types=[result_type],
         )
+
+    @property
+    def params(self) -> dict[str, float | int]:
+        return {"scale": self.scale.value.data, "zero_point": self.zero_point.value.data}
+
+
+@irdl_op_definition
+class QuantizeOp(_QuantOp):
+    """f32 → int8: saturate(round_half_even(x / scale) + zero_point), as ONNX QuantizeLinear."""
+
+    name = "graph.quantize"
 
     def verify_(self) -> None:
         if elem_of(self.input) != f32 or not _is_int(elem_of(self.output), 8):
@@ -277,23 +286,10 @@ class QuantizeOp(GraphOp):
 
 
 @irdl_op_definition
-class DequantizeOp(GraphOp):
+class DequantizeOp(_QuantOp):
     """int8/int32 → f32: (x - zero_point) * scale, as ONNX DequantizeLinear."""
 
     name = "graph.dequantize"
-    input = operand_def(TensorType)
-    scale = prop_def(FloatAttr)
-    zero_point = prop_def(IntegerAttr)
-    output = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
-
-    def __init__(self, x: SSAValue, scale: float, zero_point: int, result_type: TensorType):
-        super().__init__(
-            operands=[x],
-            properties={"scale": FloatAttr(scale, f64), "zero_point": int_attr(zero_point)},
-            result_types=[result_type],
-        )
 
     def verify_(self) -> None:
         if elem_of(self.output) != f32 or not isinstance(elem_of(self.input), IntegerType):

@@ -359,14 +359,7 @@ class _Lowering:
                 )
             q = users[0]
             name = in_names[i] if i < len(in_names) else f"input{i}"
-            self.activation(
-                q.output,
-                name,
-                "input",
-                scale=q.scale.value.data,
-                zero_point=q.zero_point.value.data,
-                onnx_name=name,
-            )
+            self.activation(q.output, name, "input", **q.params, onnx_name=name)
         ret = main.body.block.last_op
         assert isinstance(ret, func.ReturnOp)
         for i, value in enumerate(ret.operands):
@@ -374,14 +367,7 @@ class _Lowering:
             name = out_names[i] if i < len(out_names) else f"output{i}"
             if not isinstance(dq, graph.DequantizeOp):
                 raise LoweringError(f"output '{name}' must come from graph.dequantize")
-            self.activation(
-                dq.input,
-                name,
-                "output",
-                scale=dq.scale.value.data,
-                zero_point=dq.zero_point.value.data,
-                onnx_name=name,
-            )
+            self.activation(dq.input, name, "output", **dq.params, onnx_name=name)
         for op in main.body.block.ops:
             self.lower(op)
         new_body = [*self.decls, *self.kernels]

@@ -32,6 +32,13 @@ from canopy_ir.isa import MemId
 MEM_OF_SPACE = {"inp": MemId.INP, "wgt": MemId.WGT, "acc": MemId.ACC}
 
 
+def _loop_fields(op, *extra: str) -> dict[str, int]:
+    """The micro-op loop fields shared by tile.gemm/tile.alu and GEMM/ALU instructions."""
+    return {name: op.kv(name) for name, _ in tile.LOOP_FIELDS} | {
+        name: op.kv(name) for name in extra
+    }
+
+
 def arena_alignment(cfg: HwConfig) -> int:
     return max(cfg.elem_bytes(b) for b in ("uop", "inp", "wgt", "acc", "out"))
 
@@ -135,19 +142,7 @@ class _Emitter:
                         reset_reg=op.kv("reset"),
                         uop_bgn=bgn,
                         uop_end=end,
-                        **{
-                            k: op.kv(k)
-                            for k in (
-                                "iter_out",
-                                "iter_in",
-                                "dst_factor_out",
-                                "dst_factor_in",
-                                "src_factor_out",
-                                "src_factor_in",
-                                "wgt_factor_out",
-                                "wgt_factor_in",
-                            )
-                        },
+                        **_loop_fields(op, "wgt_factor_out", "wgt_factor_in"),
                     )
                 )
             elif isinstance(op, tile.AluOp):
@@ -163,17 +158,7 @@ class _Emitter:
                         alu_opcode=op.kv("op"),
                         use_imm=op.kv("use_imm"),
                         imm=op.kv("imm"),
-                        **{
-                            k: op.kv(k)
-                            for k in (
-                                "iter_out",
-                                "iter_in",
-                                "dst_factor_out",
-                                "dst_factor_in",
-                                "src_factor_out",
-                                "src_factor_in",
-                            )
-                        },
+                        **_loop_fields(op),
                     )
                 )
 
