@@ -8,6 +8,7 @@ widths depend on the `HwConfig`, so layouts are computed per config and cached.
 from __future__ import annotations
 
 import struct
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
 from functools import lru_cache
@@ -61,7 +62,7 @@ class Module(IntEnum):
 
 
 @dataclass
-class Insn:
+class Insn(ABC):
     """Common head of every instruction: the four dependency-token flags."""
 
     opcode: ClassVar[Opcode]
@@ -71,8 +72,9 @@ class Insn:
     push_next: int = 0
 
     @property
+    @abstractmethod
     def module(self) -> Module:
-        raise NotImplementedError  # every concrete instruction class defines its module
+        """The module (load, compute, store) that executes this instruction."""
 
     def field_values(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
