@@ -16,6 +16,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    Signedness,
     StringAttr,
     TensorType,
     f32,
@@ -31,9 +32,11 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
@@ -67,6 +70,10 @@ def conv_output_hw(h, w, kh, kw, strides, pads, dilations) -> tuple[int, int]:
 
 def _is_int(t: Attribute, width: int) -> bool:
     return isinstance(t, IntegerType) and t.width.data == width
+
+
+def is_unsigned(t: Attribute) -> bool:
+    return isinstance(t, IntegerType) and t.signedness.data == Signedness.UNSIGNED
 
 
 class GraphOp(IRDLOperation):
@@ -180,14 +187,15 @@ class DenseOp(GraphOp):
 def _verify_arith_types(op: Conv2dOp | DenseOp) -> None:
     x, w, y = elem_of(op.input), elem_of(op.weight), elem_of(op.output)
     b = elem_of(op.bias) if op.bias is not None else None
-    if x == f32:
-        if w != f32 or y != f32 or b not in (None, f32):
-            raise VerifyException(f"{op.name}: a float op needs f32 weight, bias and result")
-    elif _is_int(x, 8):
-        if not _is_int(w, 8) or not _is_int(y, 32) or (b is not None and not _is_int(b, 32)):
-            raise VerifyException(f"{op.name}: an integer op takes i8 x i8 (+ i32 bias) -> i32")
-    else:
-        raise VerifyException(f"{op.name}: unsupported element type {x}")
+    if isinstance(x, IntegerType):
+        if (
+            not isinstance(w, IntegerType)
+            or not _is_int(y, 32)
+            or (b is not None and not _is_int(b, 32))
+        ):
+            raise VerifyException(f"{op.name}: an integer op takes integers (+ i32 bias) -> i32")
+    elif w != x or y != x or b not in (None, x):
+        raise VerifyException(f"{op.name}: a float op needs one element type throughout")
 
 
 class _ElementwiseBinary(GraphOp):
@@ -281,7 +289,7 @@ class QuantizeOp(_QuantOp):
 
     def verify_(self) -> None:
         if elem_of(self.input) != f32 or not _is_int(elem_of(self.output), 8):
-            raise VerifyException("quantize maps f32 to i8")
+            raise VerifyException("quantize maps f32 to an 8-bit integer type")
         _verify_scale(self)
 
 
@@ -343,9 +351,329 @@ class RequantizeOp(GraphOp):
             raise VerifyException("requantize shift must be within -31..31")
 
 
+# ---- the rest of the core: elementwise math, layout, pooling, normalisation -----------------
+
+
+@irdl_op_definition
+class SubOp(_ElementwiseBinary):
+    name = "graph.sub"
+
+
+@irdl_op_definition
+class MulOp(_ElementwiseBinary):
+    name = "graph.mul"
+
+
+@irdl_op_definition
+class DivOp(_ElementwiseBinary):
+    """Division; integer division truncates toward zero as in ONNX."""
+
+    name = "graph.div"
+
+
+@irdl_op_definition
+class PowOp(_ElementwiseBinary):
+    name = "graph.pow"
+
+
+@irdl_op_definition
+class MaxOp(_ElementwiseBinary):
+    name = "graph.max"
+
+
+@irdl_op_definition
+class MinOp(_ElementwiseBinary):
+    name = "graph.min"
+
+
+@irdl_op_definition
+class MatmulOp(_ElementwiseBinary):
+    """Batched matrix product with numpy broadcasting of the batch dimensions."""
+
+    name = "graph.matmul"
+
+    def verify_(self) -> None:
+        a, b = shape_of(self.lhs), shape_of(self.rhs)
+        if not a or not b:
+            raise VerifyException("graph.matmul needs operands of rank >= 1")
+
+
+UNARY_FUNCTIONS = (
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "erf",
+    "sigmoid",
+    "abs",
+    "neg",
+    "reciprocal",
+    "floor",
+    "ceil",
+    "sin",
+    "cos",
+    "round",
+    "sign",
+)
+
+
+class _Unary(GraphOp):
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+
+@irdl_op_definition
+class UnaryOp(_Unary):
+    """Elementwise math function `fn` (one of UNARY_FUNCTIONS)."""
+
+    name = "graph.unary"
+    fn = prop_def(StringAttr)
+
+    def __init__(self, x: SSAValue, fn: str):
+        super().__init__(operands=[x], properties={"fn": StringAttr(fn)}, result_types=[x.type])
+
+    def verify_(self) -> None:
+        if self.fn.data not in UNARY_FUNCTIONS:
+            raise VerifyException(f"unknown unary function {self.fn.data!r}")
+
+
+@irdl_op_definition
+class ClipOp(_Unary):
+    name = "graph.clip"
+    min = opt_prop_def(FloatAttr)
+    max = opt_prop_def(FloatAttr)
+
+    def __init__(self, x: SSAValue, lo: float | None, hi: float | None):
+        props = {}
+        if lo is not None:
+            props["min"] = FloatAttr(float(lo), f64)
+        if hi is not None:
+            props["max"] = FloatAttr(float(hi), f64)
+        super().__init__(operands=[x], properties=props, result_types=[x.type])
+
+
+@irdl_op_definition
+class CastOp(_Unary):
+    """Element type conversion (the result type says to what), as ONNX Cast."""
+
+    name = "graph.cast"
+
+    def __init__(self, x: SSAValue, result_type: TensorType):
+        super().__init__(operands=[x], result_types=[result_type])
+
+
+class _Shaped(_Unary):
+    """Unary ops whose result shape the importer computed (ONNX shape inference)."""
+
+    def __init__(self, x: SSAValue, result_type: TensorType, **props):
+        super().__init__(operands=[x], properties=_props(props), result_types=[result_type])
+
+
+def _props(values: dict) -> dict:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            out[key] = StringAttr(value)
+        elif isinstance(value, float):
+            out[key] = FloatAttr(value, f64)
+        elif isinstance(value, int):
+            out[key] = int_attr(value)
+        else:
+            out[key] = ints(value)
+    return out
+
+
+@irdl_op_definition
+class TransposeOp(_Shaped):
+    name = "graph.transpose"
+    perm = prop_def(DenseArrayBase)
+
+
+@irdl_op_definition
+class SliceOp(_Shaped):
+    """x[starts[i]:ends[i]:steps[i]] on every axis (normalised, Python slice semantics)."""
+
+    name = "graph.slice"
+    starts = prop_def(DenseArrayBase)
+    ends = prop_def(DenseArrayBase)
+    steps = prop_def(DenseArrayBase)
+
+
+@irdl_op_definition
+class PadOp(_Shaped):
+    """Pad by (begin..., end...) per axis with `mode` constant (value), reflect or edge."""
+
+    name = "graph.pad"
+    pads = prop_def(DenseArrayBase)
+    mode = prop_def(StringAttr)
+    value = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class PoolOp(_Shaped):
+    """2-D max or average pooling over NCHW (`kind` max|avg); pads (top, left, bottom, right).
+    The result shape may exceed the padded input (ceil_mode): extra windows are clipped."""
+
+    name = "graph.pool"
+    kind = prop_def(StringAttr)
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    count_include_pad = prop_def(IntegerAttr)
+
+
+@irdl_op_definition
+class ReduceOp(_Shaped):
+    """Reduction `fn` (sum, mean, max, min, prod) over `axes`, keeping them if keepdims."""
+
+    name = "graph.reduce"
+    fn = prop_def(StringAttr)
+    axes = prop_def(DenseArrayBase)
+    keepdims = prop_def(IntegerAttr)
+
+
+@irdl_op_definition
+class SoftmaxOp(_Shaped):
+    name = "graph.softmax"
+    axis = prop_def(IntegerAttr)
+
+
+@irdl_op_definition
+class LrnOp(_Shaped):
+    """Local response normalisation across channels (ONNX LRN)."""
+
+    name = "graph.lrn"
+    size = prop_def(IntegerAttr)
+    alpha = prop_def(FloatAttr)
+    beta = prop_def(FloatAttr)
+    bias = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class ResizeOp(_Shaped):
+    """Nearest-neighbour resize; `coord` and `nearest` are ONNX's coordinate_transformation_mode
+    and nearest_mode; the output size is the result type."""
+
+    name = "graph.resize"
+    coord = prop_def(StringAttr)
+    nearest = prop_def(StringAttr)
+
+
+class _WithParams(GraphOp):
+    traits = traits_def(Pure())
+    assembly_format = "operands attr-dict `:` functional-type(operands, results)"
+
+
+@irdl_op_definition
+class ConcatOp(_WithParams):
+    name = "graph.concat"
+    inputs = var_operand_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    output = result_def(TensorType)
+
+    def __init__(self, xs, axis: int, result_type: TensorType):
+        super().__init__(
+            operands=[list(xs)], properties={"axis": int_attr(axis)}, result_types=[result_type]
+        )
+
+
+@irdl_op_definition
+class GatherOp(_WithParams):
+    """numpy.take(data, indices, axis) with negative indices wrapping, as ONNX Gather."""
+
+    name = "graph.gather"
+    data = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    output = result_def(TensorType)
+
+    def __init__(self, data, indices, axis: int, result_type: TensorType):
+        super().__init__(
+            operands=[data, indices],
+            properties={"axis": int_attr(axis)},
+            result_types=[result_type],
+        )
+
+
+@irdl_op_definition
+class BatchNormOp(_WithParams):
+    """Inference batch normalisation over axis 1; folded into a preceding conv by fold-batchnorm."""
+
+    name = "graph.batch_norm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    output = result_def(TensorType)
+
+    def __init__(self, x, scale, bias, mean, var, epsilon: float):
+        super().__init__(
+            operands=[x, scale, bias, mean, var],
+            properties={"epsilon": FloatAttr(epsilon, f64)},
+            result_types=[x.type],
+        )
+
+
+@irdl_op_definition
+class LayerNormOp(_WithParams):
+    """(x - mean) / sqrt(var + epsilon) * scale (+ bias) over the axes from `axis` on."""
+
+    name = "graph.layer_norm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    epsilon = prop_def(FloatAttr)
+    output = result_def(TensorType)
+
+    def __init__(self, x, scale, bias, axis: int, epsilon: float):
+        super().__init__(
+            operands=[x, scale, [bias] if bias is not None else []],
+            properties={"axis": int_attr(axis), "epsilon": FloatAttr(epsilon, f64)},
+            result_types=[x.type],
+        )
+
+
 Graph = Dialect(
     "graph",
-    [ConstOp, Conv2dOp, DenseOp, AddOp, ReluOp, ReshapeOp, QuantizeOp, DequantizeOp, RequantizeOp],
+    [
+        ConstOp,
+        Conv2dOp,
+        DenseOp,
+        AddOp,
+        ReluOp,
+        ReshapeOp,
+        QuantizeOp,
+        DequantizeOp,
+        RequantizeOp,
+        SubOp,
+        MulOp,
+        DivOp,
+        PowOp,
+        MaxOp,
+        MinOp,
+        MatmulOp,
+        UnaryOp,
+        ClipOp,
+        CastOp,
+        TransposeOp,
+        SliceOp,
+        PadOp,
+        PoolOp,
+        ReduceOp,
+        SoftmaxOp,
+        LrnOp,
+        ResizeOp,
+        ConcatOp,
+        GatherOp,
+        BatchNormOp,
+        LayerNormOp,
+    ],
     [],
 )
 

@@ -133,7 +133,7 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     g = helper.make_graph(
         [
-            helper.make_node("Sigmoid", ["x"], ["a"], name="s1"),
+            helper.make_node("Softplus", ["x"], ["a"], name="s1"),
             helper.make_node("Softsign", ["a"], ["y"], name="s2"),
         ],
         "g",
@@ -145,7 +145,7 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert r.stderr.strip() == (
-        "error: unsupported ONNX op(s): Sigmoid (node 's1'); Softsign (node 's2')"
+        "error: unsupported ONNX op(s): Softplus (node 's1'); Softsign (node 's2')"
     )
     r = _cli("canopy_ir.compile", str(tmp_path / "missing.onnx"))
     assert r.returncode == 2 and "cannot read model" in r.stderr and "Traceback" not in r.stderr

@@ -20,16 +20,16 @@ def test_unsupported_ops_are_all_named_in_one_error():
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     m = _model(
         [
-            helper.make_node("Sigmoid", ["x"], ["a"], name="sig"),
+            helper.make_node("Softplus", ["x"], ["a"], name="sig"),
             helper.make_node("Relu", ["a"], ["b"], name="r"),
-            helper.make_node("Tanh", ["b"], ["y"], name="th"),
+            helper.make_node("Softsign", ["b"], ["y"], name="th"),
         ],
         [x],
         [y],
     )
     with pytest.raises(UnsupportedOpError) as exc:
         import_onnx(m)
-    assert str(exc.value) == "unsupported ONNX op(s): Sigmoid (node 'sig'); Tanh (node 'th')"
+    assert str(exc.value) == "unsupported ONNX op(s): Softplus (node 'sig'); Softsign (node 'th')"
 
 
 def test_missing_and_malformed_files(tmp_path):
