@@ -171,7 +171,8 @@ class _Importer:
             self.consts[init.name] = numpy_helper.to_array(init)
         inits = set(self.consts)
         inputs = [i for i in g.input if i.name not in inits]
-        self._infer_shapes(inputs)
+        self._check_static_inputs(inputs)
+        folded = self._fold_to_fixpoint(inputs)
         arg_types = [self.types[i.name] for i in inputs]
         module = ModuleOp([])
         with ImplicitBuilder(module.body):
@@ -179,8 +180,8 @@ class _Importer:
         with ImplicitBuilder(main.body) as args:
             for info, arg in zip(inputs, args, strict=True):
                 self.values[info.name] = arg
-            for node in g.node:
-                if not self._fold(node):
+            for i, node in enumerate(g.node):
+                if i not in folded:
                     CONVERTERS[node.op_type](self, node)
             results = [self.value(out.name, g.node[-1]) for out in g.output]
             func.ReturnOp(*results)
@@ -194,20 +195,13 @@ class _Importer:
             raise FrontendError(f"imported graph does not verify: {exc}") from None
         return module
 
-    def _infer_shapes(self, inputs) -> None:
-        model = onnx.ModelProto()
-        model.CopyFrom(self.model)
-        for info in model.graph.input:
-            if info.name in self.input_shapes:
-                dims = info.type.tensor_type.shape.dim
-                want = self.input_shapes[info.name]
-                del dims[:]
-                for d in want:
-                    dims.add().dim_value = int(d)
+    def _check_static_inputs(self, inputs) -> None:
         for info in inputs:
-            for d in info.type.tensor_type.shape.dim if info.name not in self.input_shapes else ():
+            if info.name in self.input_shapes:
+                continue
+            dims = info.type.tensor_type.shape.dim
+            for d in dims:
                 if not (d.HasField("dim_value") and d.dim_value > 0):
-                    dims = info.type.tensor_type.shape.dim
                     example = "x".join(
                         str(x.dim_value) if x.HasField("dim_value") and x.dim_value > 0 else "1"
                         for x in dims
@@ -216,6 +210,42 @@ class _Importer:
                         f"input '{info.name}' has a dynamic dimension ({d.dim_param or '?'}); give "
                         f"a fixed shape with --input-shape {info.name}={example}"
                     )
+
+    def _fold_to_fixpoint(self, inputs) -> set[int]:
+        """Alternate ONNX shape inference and constant folding until nothing changes: folded
+        shape subgraphs make later shapes static (e.g. a Reshape whose shape is computed)."""
+        folded: set[int] = set()
+        for _ in range(8):
+            self._infer_shapes(folded)
+            changed = False
+            for i, node in enumerate(self.model.graph.node):
+                if i not in folded and self._fold(node):
+                    folded.add(i)
+                    changed = True
+            if not changed:
+                break
+        for info in inputs:
+            if info.name not in self.types:
+                raise FrontendError(f"input '{info.name}' has an unsupported type or shape")
+        return folded
+
+    def _infer_shapes(self, folded: set[int]) -> None:
+        model = onnx.ModelProto()
+        model.CopyFrom(self.model)
+        for info in model.graph.input:
+            if info.name in self.input_shapes:
+                dims = info.type.tensor_type.shape.dim
+                del dims[:]
+                for d in self.input_shapes[info.name]:
+                    dims.add().dim_value = int(d)
+        if folded:  # folded nodes become initializers, so inference sees their values
+            nodes = [n for i, n in enumerate(model.graph.node) if i not in folded]
+            outputs = {o for i in folded for o in self.model.graph.node[i].output if o}
+            del model.graph.node[:]
+            model.graph.node.extend(nodes)
+            model.graph.initializer.extend(
+                numpy_helper.from_array(self.consts[o], o) for o in outputs if o in self.consts
+            )
         try:
             inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
         except Exception as exc:  # onnx raises InferenceError and friends
@@ -226,15 +256,19 @@ class _Importer:
             dims = [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
             if t.elem_type in _ONNX_TO_ELEM and t.HasField("shape") and all(d >= 0 for d in dims):
                 self.types[info.name] = TensorType(_ONNX_TO_ELEM[t.elem_type], dims)
-        for info in inputs:
-            if info.name not in self.types:
-                raise FrontendError(f"input '{info.name}' has an unsupported type or shape")
 
     def _fold(self, node: onnx.NodeProto) -> bool:
         """Evaluate `node` now if all its inputs are constants (and it is cheap to keep)."""
         ins = [i for i in node.input if i]
         if node.op_type == "Constant" or node.op_type in NEVER_FOLD:
             return False
+        if node.op_type == "Shape" and ins[0] in self.types:
+            a = _attrs(node)
+            shape = list(self.types[ins[0]].get_shape())
+            self.consts[node.output[0]] = np.asarray(
+                shape[a.get("start", 0) : a.get("end", len(shape))], np.int64
+            )
+            return True
         if not all(i in self.consts for i in ins) or not ins and node.op_type != "ConstantOfShape":
             return False
         if node.op_type not in ALWAYS_FOLD:
@@ -565,17 +599,34 @@ def _batch_norm(imp: _Importer, node: onnx.NodeProto) -> None:
 
 
 def _layer_norm(imp: _Importer, node: onnx.NodeProto) -> None:
-    if len([o for o in node.output if o]) > 1:
-        raise _unsupported(node, "Mean/InvStdDev outputs")
     a = _attrs(node)
     x = imp.value(node.input[0], node)
+    scale = imp.value(node.input[1], node)
     bias = imp.value(node.input[2], node) if _opt_input(node, 2) else None
-    imp.set(
-        node,
-        graph.LayerNormOp(
-            x, imp.value(node.input[1], node), bias, a.get("axis", -1), a.get("epsilon", 1e-5)
-        ),
+    axis, eps = a.get("axis", -1), float(a.get("epsilon", 1e-5))
+    if len([o for o in node.output if o]) == 1:
+        imp.set(node, graph.LayerNormOp(x, scale, bias, axis, eps))
+        return
+    # Mean / InvStdDev wanted too: spell the normalisation out in core ops
+    shape = graph.shape_of(x)
+    axes = list(range(axis % len(shape), len(shape)))
+    stat_t = TensorType(graph.elem_of(x), [1 if d in axes else n for d, n in enumerate(shape)])
+    mean = imp.emit(graph.ReduceOp(x, stat_t, fn="mean", axes=axes, keepdims=1), node).output
+    diff = _binary(imp, node, graph.SubOp, x, mean, x.type)
+    sq = _binary(imp, node, graph.MulOp, diff, diff, x.type)
+    var = imp.emit(graph.ReduceOp(sq, stat_t, fn="mean", axes=axes, keepdims=1), node).output
+    var = _binary(imp, node, graph.AddOp, var, _scalar(imp, eps, x, node), stat_t)
+    inv = imp.emit(
+        graph.UnaryOp(imp.emit(graph.UnaryOp(var, "sqrt"), node).output, "reciprocal"), node
+    ).output
+    y = _binary(
+        imp, node, graph.MulOp, _binary(imp, node, graph.MulOp, diff, inv, x.type), scale, x.type
     )
+    if bias is not None:
+        y = _binary(imp, node, graph.AddOp, y, bias, x.type)
+    for name, value in zip(node.output, (y, mean, inv), strict=True):
+        if name:
+            imp.values[name] = value
 
 
 def _pool(kind: str):
