@@ -116,6 +116,9 @@ class _Importer:
         self.types: dict[str, TensorType] = {}
         self.opsets = {o.domain or "": o.version for o in model.opset_import}
         self.opset = self.opsets.get("", 1)
+        self.used = {i for n in model.graph.node for i in n.input} | {
+            o.name for o in model.graph.output
+        }
 
     # ---- values ---------------------------------------------------------------------------
     def emit(self, op, node: onnx.NodeProto):
@@ -229,23 +232,51 @@ class _Importer:
                 raise FrontendError(f"input '{info.name}' has an unsupported type or shape")
         return folded
 
-    def _infer_shapes(self, folded: set[int]) -> None:
-        model = onnx.ModelProto()
-        model.CopyFrom(self.model)
-        for info in model.graph.input:
-            if info.name in self.input_shapes:
-                dims = info.type.tensor_type.shape.dim
-                del dims[:]
-                for d in self.input_shapes[info.name]:
-                    dims.add().dim_value = int(d)
-        if folded:  # folded nodes become initializers, so inference sees their values
-            nodes = [n for i, n in enumerate(model.graph.node) if i not in folded]
-            outputs = {o for i in folded for o in self.model.graph.node[i].output if o}
-            del model.graph.node[:]
-            model.graph.node.extend(nodes)
-            model.graph.initializer.extend(
-                numpy_helper.from_array(self.consts[o], o) for o in outputs if o in self.consts
+    def _single_node_model(self, node: onnx.NodeProto) -> onnx.ModelProto:
+        ins = [
+            onnx.helper.make_tensor_value_info(
+                i, onnx.helper.np_dtype_to_tensor_dtype(self.consts[i].dtype), self.consts[i].shape
             )
+            for i in node.input
+            if i
+        ]
+        outs = [onnx.helper.make_empty_tensor_value_info(o) for o in node.output if o]
+        g = onnx.helper.make_graph([node], "fold", ins, outs)
+        return onnx.helper.make_model(
+            g, opset_imports=self.model.opset_import, ir_version=self.model.ir_version
+        )
+
+    def _infer_shapes(self, folded: set[int]) -> None:
+        """ONNX shape inference on the unfolded nodes. Constants up to FOLD_MAX_ELEMENTS go in
+        as initializers (their values make shapes static); larger ones (weights) only as typed
+        inputs, so no weight data is copied or serialised."""
+        g = self.model.graph
+        inputs = []
+        for info in g.input:
+            if info.name in self.consts:
+                continue
+            if info.name in self.input_shapes:
+                info = onnx.helper.make_tensor_value_info(
+                    info.name, info.type.tensor_type.elem_type, self.input_shapes[info.name]
+                )
+            inputs.append(info)
+        inits = []
+        for name, value in self.consts.items():
+            try:
+                dtype = onnx.helper.np_dtype_to_tensor_dtype(value.dtype)
+            except (KeyError, TypeError, ValueError):
+                continue
+            if value.size <= FOLD_MAX_ELEMENTS:
+                inits.append(numpy_helper.from_array(value, name))
+            else:
+                inputs.append(onnx.helper.make_tensor_value_info(name, dtype, value.shape))
+        nodes = [n for i, n in enumerate(g.node) if i not in folded]
+        model = onnx.helper.make_model(
+            onnx.helper.make_graph(nodes, g.name or "main", inputs, list(g.output), inits),
+            opset_imports=self.model.opset_import,
+            ir_version=max(self.model.ir_version, 4),
+            functions=self.model.functions,
+        )
         try:
             inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
         except Exception as exc:  # onnx raises InferenceError and friends
@@ -282,7 +313,7 @@ class _Importer:
         from onnx.reference import ReferenceEvaluator
 
         try:
-            evaluator = ReferenceEvaluator(node, opsets=self.opsets)
+            evaluator = ReferenceEvaluator(self._single_node_model(node))
             outputs = evaluator.run(None, {i: self.consts[i] for i in ins})
         except Exception as exc:  # the reference evaluator raises many kinds
             raise FrontendError(f"cannot evaluate constant node: {exc}", _where(node)) from None
@@ -308,6 +339,12 @@ def _str(value, default: str) -> str:
     if value is None:
         return default
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _extra_outputs_used(imp: _Importer, node: onnx.NodeProto) -> bool:
+    """Whether any output but the first is consumed (optional outputs are often declared and
+    left unused, e.g. Dropout's mask in old exporters)."""
+    return any(o and o in imp.used for o in node.output[1:])
 
 
 def _unsupported(node: onnx.NodeProto, why: str):
@@ -592,7 +629,7 @@ def _cast(imp: _Importer, node: onnx.NodeProto) -> None:
 
 # ---- normalisation, pooling, reductions --------------------------------------------------------
 def _batch_norm(imp: _Importer, node: onnx.NodeProto) -> None:
-    if len([o for o in node.output if o]) > 1:
+    if _extra_outputs_used(imp, node):
         raise _unsupported(node, "training-mode outputs")
     x, scale, bias, mean, var = (imp.value(n, node) for n in node.input[:5])
     imp.set(node, graph.BatchNormOp(x, scale, bias, mean, var, _attrs(node).get("epsilon", 1e-5)))
@@ -604,7 +641,7 @@ def _layer_norm(imp: _Importer, node: onnx.NodeProto) -> None:
     scale = imp.value(node.input[1], node)
     bias = imp.value(node.input[2], node) if _opt_input(node, 2) else None
     axis, eps = a.get("axis", -1), float(a.get("epsilon", 1e-5))
-    if len([o for o in node.output if o]) == 1:
+    if not _extra_outputs_used(imp, node):
         imp.set(node, graph.LayerNormOp(x, scale, bias, axis, eps))
         return
     # Mean / InvStdDev wanted too: spell the normalisation out in core ops
@@ -631,7 +668,7 @@ def _layer_norm(imp: _Importer, node: onnx.NodeProto) -> None:
 
 def _pool(kind: str):
     def convert(imp: _Importer, node: onnx.NodeProto) -> None:
-        if len([o for o in node.output if o]) > 1:
+        if _extra_outputs_used(imp, node):
             raise _unsupported(node, "the Indices output")
         a = _attrs(node)
         x = imp.value(node.input[0], node)
@@ -854,7 +891,7 @@ def _resize(imp: _Importer, node: onnx.NodeProto) -> None:
 
 
 def _identity(imp: _Importer, node: onnx.NodeProto) -> None:
-    if len([o for o in node.output if o]) > 1:
+    if _extra_outputs_used(imp, node):
         raise _unsupported(node, "the mask output")
     if node.input[0] in imp.consts:
         imp.consts[node.output[0]] = imp.consts[node.input[0]]

@@ -23,7 +23,9 @@ def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
     """NCHW convolution as im2col + one BLAS matrix product per group. Integer operands are
     multiplied in float64 (exact: |sum| < 2^53 for any int8/int16 layer) and wrap to int32."""
     integer = x.dtype.kind in "iu"
-    work = np.float64 if integer or x.dtype == np.float64 else np.float32
+    # The reference accumulates in float64: exact for integers, and float results do not
+    # depend on BLAS's summation order (which matters when activations grow huge).
+    work = np.float64
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     pt, pl, pb, pr = pads
@@ -53,7 +55,7 @@ def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
 
 def dense(x, w, b) -> np.ndarray:
     integer = x.dtype.kind in "iu"
-    work = np.float64 if integer else x.dtype
+    work = np.float64
     out = x.astype(work) @ w.astype(work).T
     if b is not None:
         out = out + b.astype(work)
