@@ -43,7 +43,35 @@ def _decode():
     return DecodePass
 
 
+def _canonicalize():
+    from canopy_ir.passes.canonicalize import CanonicalizePass
+
+    return CanonicalizePass
+
+
+def _fold_batchnorm():
+    from canopy_ir.passes.fold_batchnorm import FoldBatchNormPass
+
+    return FoldBatchNormPass
+
+
+def _constant_fold():
+    from canopy_ir.passes.constant_fold import ConstantFoldPass
+
+    return ConstantFoldPass
+
+
+def _dce():
+    from canopy_ir.passes.dce import DeadCodeEliminationPass
+
+    return DeadCodeEliminationPass
+
+
 ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "canonicalize": _canonicalize,
+    "fold-batchnorm": _fold_batchnorm,
+    "constant-fold": _constant_fold,
+    "dce": _dce,
     "import-qdq": _import_qdq,
     "graph-to-tile": _graph_to_tile,
     "tile-to-accel": _tile_to_accel,
@@ -52,4 +80,5 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "decode": _decode,
 }
 
+GRAPH_PIPELINE = ("canonicalize", "fold-batchnorm", "constant-fold", "dce")
 DEFAULT_PIPELINE = ("import-qdq", "graph-to-tile", "tile-to-accel", "insert-deps", "encode")

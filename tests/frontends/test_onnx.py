@@ -79,3 +79,66 @@ def test_gemm_without_transb_and_matmul_weights_are_transposed_at_import():
 
         xs = rng.normal(size=(2, 4)).astype(np.float32)
         np.testing.assert_allclose(run_graph(import_onnx(m), xs)[0], xs @ w, rtol=1e-5)
+
+
+def test_missing_initializer_names_the_node():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    m = _model([helper.make_node("Add", ["x", "bias"], ["y"], name="add_bias")], [x], [y])
+    with pytest.raises(FrontendError, match="node 'add_bias' \\(Add\\): tensor 'bias' is neither"):
+        import_onnx(m)
+
+
+def _external_weight_model(location: str):
+    w = onnx.numpy_helper.from_array(np.ones((4, 4), np.float32), "w")
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    entry = w.external_data.add()
+    entry.key, entry.value = "location", location
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    return _model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [x], [y], [w])
+
+
+def test_external_data_outside_the_model_folder_is_refused(tmp_path):
+    from canopy_ir.interpreters.graph import run_graph
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    weights = np.ones(16, np.float32).tobytes()
+    (tmp_path / "secret.bin").write_bytes(weights)
+    (model_dir / "m.onnx").write_bytes(_external_weight_model("../secret.bin").SerializeToString())
+    with pytest.raises(FrontendError, match="'../secret.bin' outside the model's folder: refused"):
+        import_onnx(model_dir / "m.onnx")
+    (model_dir / "ok.onnx").write_bytes(_external_weight_model("w.bin").SerializeToString())
+    with pytest.raises(FrontendError, match="external data file 'w.bin' .* is missing"):
+        import_onnx(model_dir / "ok.onnx")
+    (model_dir / "w.bin").write_bytes(weights)  # data beside the model loads
+    (out,) = run_graph(import_onnx(model_dir / "ok.onnx"), np.ones((1, 4), np.float32))
+    np.testing.assert_allclose(out, np.full((1, 4), 4.0))
+
+
+def test_unsupported_attribute_is_named():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])
+    scales = onnx.numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    m = _model(
+        [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode="linear")],
+        [x],
+        [y],
+        [scales],
+    )
+    with pytest.raises(UnsupportedOpError, match="Resize \\(node 'up': mode=linear"):
+        import_onnx(m)
+
+
+def test_backend_api_runs_a_model():
+    from frontends.onnx_backend import CanopyBackend
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    m = _model([helper.make_node("Sigmoid", ["x"], ["y"])], [x], [y])
+    data = np.linspace(-3, 3, 6, dtype=np.float32).reshape(2, 3)
+    assert CanopyBackend.is_compatible(m) and CanopyBackend.supports_device("CPU")
+    (out,) = CanopyBackend.run_model(m, [data])
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-data)), rtol=1e-6)

@@ -1,0 +1,19 @@
+"""`dce`: remove graph ops whose results are unused (they are all side-effect free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.transforms.dead_code_elimination import dce
+
+
+@dataclass(frozen=True)
+class DeadCodeEliminationPass(ModulePass):
+    name = "dce"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        dce(op)
+        op.verify()
