@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+)
 
 from canopy_ir import isa
 from canopy_ir.dialects import accel
@@ -47,6 +54,7 @@ class AccelProgram:
     uop_offset: int
     uops: isa.Uops
     insns: list[isa.Insn]
+    layers: list[str | None] | None = None  # the model layer of each instruction, when known
 
     @property
     def arena_bytes(self) -> int:
@@ -94,9 +102,42 @@ def read_program(module: ModuleOp) -> AccelProgram:
     if binary is not None:
         insns = isa.decode_insns(bytes.fromhex(binary.kv("insns")), cfg)
         uops = isa.decode_uops(bytes.fromhex(binary.kv("uops")), cfg)
-        return AccelProgram(cfg, regions, binary.kv("uop_offset"), uops, insns)
+        layers = None
+        if isinstance(binary.attributes.get("layers"), ArrayAttr):
+            ranges = [
+                (r.data[0].data, r.data[1].value.data, r.data[2].value.data)
+                for r in binary.attributes["layers"].data
+            ]
+            layers = expand_layer_ranges(ranges, len(insns))
+        return AccelProgram(cfg, regions, binary.kv("uop_offset"), uops, insns, layers)
     if table is None or program is None:
         raise CanopyError("not an accel module: it needs accel.uop_table and accel.program")
     uops = isa.Uops.from_triples(np.asarray(table.kv("uops"), np.int64))
-    insns = [op.to_record() for op in program.body.block.ops]
-    return AccelProgram(cfg, regions, table.kv("offset"), uops, insns)
+    ops = list(program.body.block.ops)
+    return AccelProgram(
+        cfg,
+        regions,
+        table.kv("offset"),
+        uops,
+        [op.to_record() for op in ops],
+        [op.layer for op in ops],
+    )
+
+
+def expand_layer_ranges(ranges, count: int) -> list[str | None]:
+    layers: list[str | None] = [None] * count
+    for name, first, end in ranges:
+        layers[first:end] = [None if name == "(unnamed)" else name] * (end - first)
+    return layers
+
+
+def layer_ranges(layers: list[str | None]) -> list[tuple[str, int, int]]:
+    """Run-length form [(layer, first, end)] of per-instruction layer names (None: unnamed)."""
+    ranges: list[tuple[str, int, int]] = []
+    for i, name in enumerate(layers):
+        name = name or "(unnamed)"
+        if ranges and ranges[-1][0] == name and ranges[-1][2] == i:
+            ranges[-1] = (name, ranges[-1][1], i + 1)
+        else:
+            ranges.append((name, i, i + 1))
+    return ranges

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from canopy_ir.errors import DeadlockError, DeviceError
+from canopy_ir.accel_analysis import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, schedule
+from canopy_ir.errors import DeviceError
 from canopy_ir.hwconfig import HwConfig
 from canopy_ir.isa import (
     AluInsn,
@@ -28,9 +29,6 @@ from canopy_ir.isa import (
     StoreInsn,
     decode_uops,
 )
-
-DEFAULT_QUEUE_DEPTH = 512
-PIPELINE_ORDER = (Module.LOAD, Module.COMPUTE, Module.STORE)
 
 
 @dataclass
@@ -248,94 +246,16 @@ class FunctionalSimulator:
 
     # ---- scheduling over the three modules --------------------------------------------------
     def run(
-        self, insns: Sequence[Insn], policy: str | Sequence[Module] = PIPELINE_ORDER
+        self,
+        insns: Sequence[Insn],
+        policy: str | Sequence[Module] = PIPELINE_ORDER,
     ) -> SimStats:
         if policy == "sequential":
             for i, insn in enumerate(insns):
                 self.execute(insn, i)
-            return self.stats
-        order = [Module(m) for m in policy]
-        queues: dict[Module, list[int]] = {m: [] for m in Module}
-        for i, insn in enumerate(insns):
-            queues[insn.module].append(i)
-        heads = {m: 0 for m in Module}
-        tokens: dict[tuple[Module, Module], int] = {}
-        for a, b in ((0, 1), (1, 0), (1, 2), (2, 1)):
-            tokens[(Module(a), Module(b))] = 0
-
-        def links(m: Module, insn: Insn):
-            """(pop queues, push queues) of an instruction in module m."""
-            prev = Module(m - 1) if m > Module.LOAD else None
-            nxt = Module(m + 1) if m < Module.STORE else None
-            pops, pushes = [], []
-            for flag, peer, is_pop in (
-                (insn.pop_prev, prev, True),
-                (insn.pop_next, nxt, True),
-                (insn.push_prev, prev, False),
-                (insn.push_next, nxt, False),
-            ):
-                if not flag:
-                    continue
-                if peer is None:
-                    raise DeviceError(
-                        f"{m.name}-module instruction uses a token queue that does not "
-                        "exist for its module",
-                        f"instruction {queues[m][heads[m]]}",
-                    )
-                (pops if is_pop else pushes).append((peer, m) if is_pop else (m, peer))
-            return pops, pushes
-
-        remaining = len(insns)
-        while remaining:
-            progressed = False
-            for m in order:
-                while heads[m] < len(queues[m]):
-                    index = queues[m][heads[m]]
-                    insn = insns[index]
-                    pops, pushes = links(m, insn)
-                    if any(tokens[q] == 0 for q in pops):
-                        break
-                    if any(tokens[q] >= self.queue_depth for q in pushes):
-                        break
-                    for q in pops:
-                        tokens[q] -= 1
-                    self.execute(insn, index)
-                    for q in pushes:
-                        tokens[q] += 1
-                    heads[m] += 1
-                    remaining -= 1
-                    progressed = True
-                if progressed:
-                    break  # re-evaluate from the highest-priority module
-            if not progressed:
-                raise DeadlockError(_deadlock_report(insns, queues, heads, tokens, links))
-        leftover = {f"{a.name.lower()}->{b.name.lower()}": n for (a, b), n in tokens.items() if n}
-        if leftover:
-            raise DeadlockError(
-                f"stream ends with unconsumed dependency tokens {leftover}: the next "
-                "run on this card would start with stale tokens"
-            )
+        else:
+            schedule(insns, policy, self.queue_depth, self.execute)
         return self.stats
-
-
-def _deadlock_report(insns, queues, heads, tokens, links) -> str:
-    waits = []
-    for m in Module:
-        if heads[m] < len(queues[m]):
-            index = queues[m][heads[m]]
-            pops, pushes = links(m, insns[index])
-            empty = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pops if tokens[(a, b)] == 0]
-            full = [f"{a.name.lower()}->{b.name.lower()}" for a, b in pushes if tokens[(a, b)] > 0]
-            why = (
-                f"waits for a token on {', '.join(empty)}"
-                if empty
-                else f"cannot push to full {full}"
-            )
-            waits.append(
-                f"{m.name.lower()} module at instruction {index} "
-                f"({type(insns[index]).__name__}) {why}"
-            )
-    return "deadlock: " + "; ".join(waits)
 
 
 def _alu_apply(op: AluOp, a: np.ndarray, b) -> np.ndarray:

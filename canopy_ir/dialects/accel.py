@@ -93,9 +93,19 @@ class InsnOp(KeyValueFormat, IRDLOperation):
         return self.RECORD(**{name: self.kv(name) for name, _ in self.KV_FIELDS})
 
     @classmethod
-    def from_record(cls, insn: isa.Insn) -> InsnOp:
+    def from_record(cls, insn: isa.Insn, layer: str | None = None) -> InsnOp:
+        """The op of an instruction record; `layer` names the model layer it implements."""
         op_cls = INSN_OPS[type(insn)]
-        return op_cls.create(properties=cls.kv_properties(op_cls.KV_FIELDS, insn.field_values()))
+        attributes = {"layer": StringAttr(layer)} if layer else {}
+        return op_cls.create(
+            properties=cls.kv_properties(op_cls.KV_FIELDS, insn.field_values()),
+            attributes=attributes,
+        )
+
+    @property
+    def layer(self) -> str | None:
+        attr = self.attributes.get("layer")
+        return attr.data if isinstance(attr, StringAttr) else None
 
 
 def _kind(name: str):

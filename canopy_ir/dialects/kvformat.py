@@ -5,7 +5,8 @@
 
 Operands first, then `(key=value, ...)`: integers, identifiers (enum names), string literals and
 integer lists; a bare identifier is a flag set to 1 (flags at 0 are not printed); then the
-operand types, as MLIR's custom formats do.
+operand types, as MLIR's custom formats do. Discardable attributes (e.g. the ONNX `layer`
+an instruction comes from) follow the field list as an attribute dictionary.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class KeyValueFormat:
             else:
                 items.append(f"{name}={value}")
         printer.print_string(" (" + ", ".join(items) + ")")
+        if self.attributes:
+            printer.print_string(" ")
+            printer.print_attr_dict(self.attributes)
         if self.operands:
             printer.print_string(" : ")
             printer.print_list([o.type for o in self.operands], printer.print_attribute)
@@ -106,6 +110,7 @@ class KeyValueFormat:
                 values[name] = parser.parse_integer()
 
         parser.parse_comma_separated_list(parser.Delimiter.PAREN, parse_item)
+        attributes = parser.parse_optional_attr_dict()
         operands = []
         if unresolved:
             parser.parse_punctuation(":")
@@ -120,7 +125,11 @@ class KeyValueFormat:
         for name, kind in cls.KV_FIELDS:
             if kind in (STR, INTS) and name not in values:
                 parser.raise_error(f"{cls.name} needs field '{name}'")
-        return cls.create(operands=operands, properties=cls.kv_properties(cls.KV_FIELDS, values))
+        return cls.create(
+            operands=operands,
+            properties=cls.kv_properties(cls.KV_FIELDS, values),
+            attributes=attributes,
+        )
 
 
 def kv_op_definition(cls):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.passes import ModulePass
 
 from canopy_ir import isa
-from canopy_ir.accel_program import read_program
+from canopy_ir.accel_program import layer_ranges, read_program
 from canopy_ir.dialects import accel
 from canopy_ir.dialects.kvformat import KeyValueFormat
 
@@ -44,6 +44,13 @@ class EncodePass(ModulePass):
                 },
             )
         )
+        if program.layers and any(program.layers):
+            binary.attributes["layers"] = ArrayAttr(
+                [
+                    ArrayAttr([StringAttr(name), IntegerAttr(first, i64), IntegerAttr(end, i64)])
+                    for name, first, end in layer_ranges(program.layers)
+                ]
+            )
         _replace_program(op, [binary])
 
 
@@ -63,5 +70,9 @@ class DecodePass(ModulePass):
             )
         )
         body = accel.ProgramOp()
-        body.body.block.add_ops(accel.InsnOp.from_record(i) for i in program.insns)
+        layers = program.layers or [None] * len(program.insns)
+        body.body.block.add_ops(
+            accel.InsnOp.from_record(i, layer)
+            for i, layer in zip(program.insns, layers, strict=True)
+        )
         _replace_program(op, [table, body])

@@ -17,87 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from canopy_ir import isa
+from canopy_ir.accel_analysis import Footprints, Range
 from canopy_ir.accel_program import read_program
 from canopy_ir.dialects import accel
 from canopy_ir.hwconfig import HwConfig
 from canopy_ir.isa import MemId, Module
-
-Range = tuple[str, int, int]  # (space, lo, hi) with hi exclusive
-EVERYTHING = ("dram", 0, 1 << 62)
-
-
-def _loop_range(bases: np.ndarray, insn, f: str) -> tuple[int, int]:
-    if len(bases) == 0:
-        return (0, 0)
-    hi = (
-        int(bases.max())
-        + (insn.iter_out - 1) * getattr(insn, f"{f}_factor_out")
-        + (insn.iter_in - 1) * getattr(insn, f"{f}_factor_in")
-        + 1
-    )
-    return int(bases.min()), hi
-
-
-class _Footprints:
-    """Reads and writes of each instruction, tracking which micro-ops are on chip."""
-
-    def __init__(self, cfg: HwConfig, uops: isa.Uops):
-        self.cfg = cfg
-        self.table = (
-            np.stack([uops.dst, uops.src, uops.wgt], axis=1)
-            if len(uops)
-            else np.zeros((0, 3), np.int64)
-        )
-        self.uop_buf = np.zeros((cfg.depth("uop"), 3), np.int64)
-        self.table_base = 0
-
-    def of(self, insn: isa.Insn) -> tuple[list[Range], list[Range]]:
-        cfg = self.cfg
-        if isinstance(insn, isa.FinishInsn):
-            return [EVERYTHING], []
-        if isinstance(insn, isa.LoadInsn | isa.StoreInsn):
-            if insn.x_size == 0:
-                return [], []
-            mem = MemId(insn.memory_type)
-            space = {
-                MemId.UOP: "uop",
-                MemId.INP: "inp",
-                MemId.WGT: "wgt",
-                MemId.ACC: "acc",
-                MemId.ACC_8BIT: "acc",
-                MemId.OUT: "acc",
-            }[mem]
-            dram = ("dram", *isa.dram_span(insn, cfg))
-            if isinstance(insn, isa.StoreInsn):
-                return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], [dram]
-            count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (
-                insn.x_pad_0 + insn.x_size + insn.x_pad_1
-            )
-            if mem == MemId.UOP:
-                rows = self.table[insn.dram_base - self.table_base :][: insn.y_size * insn.x_size]
-                self.uop_buf[insn.sram_base : insn.sram_base + len(rows)] = rows
-            return [dram], [(space, insn.sram_base, insn.sram_base + count)]
-        uops = self.uop_buf[insn.uop_bgn : insn.uop_end]
-        uop_read = ("uop", insn.uop_bgn, insn.uop_end)
-        dst = ("acc", *_loop_range(uops[:, 0], insn, "dst"))
-        if isinstance(insn, isa.GemmInsn):
-            if insn.reset_reg:
-                return [uop_read], [dst]
-            return [
-                uop_read,
-                ("inp", *_loop_range(uops[:, 1], insn, "src")),
-                ("wgt", *_loop_range(uops[:, 2], insn, "wgt")),
-            ], [dst]
-        reads = [uop_read, dst] + (
-            [] if insn.use_imm else [("acc", *_loop_range(uops[:, 1], insn, "src"))]
-        )
-        return reads, [dst]
 
 
 def _overlap(a: Range, b: Range) -> bool:
@@ -115,6 +44,8 @@ class _Tokens:
 
     def __init__(self):
         self.out: list[isa.Insn] = []
+        self.layers: list[str | None] = []
+        self.layer: str | None = None  # the layer of the instruction being added
         self.clock: list[list[int]] = []
         self.history: dict[Module, list[tuple[int, list[Range], list[Range]]]] = {
             m: [] for m in Module
@@ -126,6 +57,7 @@ class _Tokens:
     def emit(self, insn: isa.Insn, reads: list[Range], writes: list[Range]) -> int:
         prev = self.latest(insn.module)
         self.out.append(insn)
+        self.layers.append(self.layer)
         self.clock.append(list(self.clock[prev]) if prev >= 0 else [-1, -1, -1])
         self.history[insn.module].append((len(self.out) - 1, reads, writes))
         return len(self.out) - 1
@@ -174,17 +106,22 @@ class _Tokens:
 
 
 def insert_deps(
-    insns: list[isa.Insn], cfg: HwConfig, uops: isa.Uops, table_offset: int
-) -> list[isa.Insn]:
-    foot = _Footprints(cfg, uops)
-    foot.table_base = table_offset // isa.UOP_BYTES
+    insns: list[isa.Insn],
+    cfg: HwConfig,
+    uops: isa.Uops,
+    table_offset: int,
+    layers: list[str | None] | None = None,
+) -> tuple[list[isa.Insn], list[str | None]]:
+    """The stream with token flags (and relay no-ops), and the layer of each instruction."""
+    foot = Footprints(cfg, uops, table_offset)
     tokens = _Tokens()
-    for insn in insns:
+    for k, insn in enumerate(insns):
         insn = type(insn)(**insn.field_values())
         for flag in isa.DEP_FLAGS:
             setattr(insn, flag, 0)
+        tokens.layer = layers[k] if layers else None
         tokens.add(insn, *foot.of(insn))
-    return tokens.out
+    return tokens.out, tokens.layers
 
 
 @dataclass(frozen=True)
@@ -193,10 +130,14 @@ class InsertDepsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         program = read_program(op)
-        insns = insert_deps(program.insns, program.config, program.uops, program.uop_offset)
+        insns, layers = insert_deps(
+            program.insns, program.config, program.uops, program.uop_offset, program.layers
+        )
         block = next(p for p in op.ops if isinstance(p, accel.ProgramOp)).body.block
         for child in list(block.ops):
             child.detach()
             child.erase()
-        block.add_ops(accel.InsnOp.from_record(i) for i in insns)
+        block.add_ops(
+            accel.InsnOp.from_record(i, layer) for i, layer in zip(insns, layers, strict=True)
+        )
         op.verify()

@@ -48,6 +48,7 @@ class _Emitter:
         self.cfg = cfg
         self.module = module
         self.insns: list[isa.Insn] = []
+        self.layers: list[str | None] = []  # the layer of each instruction
         self.uop_table: list[tuple[int, int, int]] = []
         self.table_index: dict[tuple, int] = {}
         self.resident: dict[tuple, int] = {}  # uop list -> position in the uop buffer
@@ -87,6 +88,7 @@ class _Emitter:
 
     def kernel(self, kernel: tile.KernelOp) -> None:
         where = f"layer '{kernel.layer.data}'"
+        first = len(self.insns)
         base: dict[SSAValue, int] = {}
         top = {"inp": 0, "wgt": 0, "acc": 0}
         for op in kernel.body.block.ops:
@@ -162,6 +164,8 @@ class _Emitter:
                     )
                 )
 
+        self.layers += [kernel.layer.data] * (len(self.insns) - first)
+
     def place_uops(self, uops: np.ndarray, where: str) -> tuple[int, int]:
         key = tuple(map(tuple, uops.tolist()))
         if key in self.resident:
@@ -206,6 +210,7 @@ class TileToAccelPass(ModulePass):
             if isinstance(kernel, tile.KernelOp):
                 emitter.kernel(kernel)
         emitter.insns.append(isa.FinishInsn())
+        emitter.layers.append(None)
         # The uop table sits after every region; LOAD UOP addresses count 4-byte micro-ops.
         table_offset = emitter.arena_top
         for insn in emitter.insns:
@@ -218,7 +223,10 @@ class TileToAccelPass(ModulePass):
             )
         )
         program = accel.ProgramOp()
-        program.body.block.add_ops(accel.InsnOp.from_record(i) for i in emitter.insns)
+        program.body.block.add_ops(
+            accel.InsnOp.from_record(i, layer)
+            for i, layer in zip(emitter.insns, emitter.layers, strict=True)
+        )
         for child in list(op.ops):
             child.detach()
             child.erase()

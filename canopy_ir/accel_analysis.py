@@ -1,0 +1,191 @@
+"""Static facts about instruction streams, shared by the simulator, `insert-deps`, the stream
+verifier and the cycle model: which SRAM/DRAM ranges each instruction reads and writes, which
+token queues it pops and pushes, and in what order the three modules can run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from canopy_ir import isa
+from canopy_ir.errors import DeadlockError, IsaError
+from canopy_ir.hwconfig import HwConfig
+from canopy_ir.isa import MemId, Module
+
+DEFAULT_QUEUE_DEPTH = 512
+PIPELINE_ORDER = (Module.LOAD, Module.COMPUTE, Module.STORE)
+Queue = tuple[Module, Module]  # (from, to)
+QUEUES: tuple[Queue, ...] = (
+    (Module.LOAD, Module.COMPUTE),
+    (Module.COMPUTE, Module.LOAD),
+    (Module.COMPUTE, Module.STORE),
+    (Module.STORE, Module.COMPUTE),
+)
+
+
+def token_queues(insn: isa.Insn, index: int) -> tuple[list[Queue], list[Queue]]:
+    """(queues popped, queues pushed) by an instruction; a flag naming a queue its module does
+    not have (e.g. push_prev on a load) is an error."""
+    m = insn.module
+    prev = Module(m - 1) if m > Module.LOAD else None
+    nxt = Module(m + 1) if m < Module.STORE else None
+    pops, pushes = [], []
+    for flag, peer, is_pop in (
+        ("pop_prev", prev, True),
+        ("pop_next", nxt, True),
+        ("push_prev", prev, False),
+        ("push_next", nxt, False),
+    ):
+        if not getattr(insn, flag):
+            continue
+        if peer is None:
+            raise IsaError(
+                f"{flag} on a {m.name.lower()}-module instruction: that queue does not exist",
+                f"instruction {index}",
+            )
+        (pops if is_pop else pushes).append((peer, m) if is_pop else (m, peer))
+    return pops, pushes
+
+
+def schedule(
+    insns: Sequence[isa.Insn],
+    order: Sequence[Module],
+    queue_depth: int,
+    execute: Callable[[isa.Insn, int], None],
+) -> None:
+    """Run `insns` on three in-order modules linked by finite token queues, always advancing the
+    first module of `order` that can. Raises DeadlockError (naming the stuck instructions) if no
+    module can advance, or if tokens are left over at the end."""
+    order = [Module(m) for m in order]
+    queues: dict[Module, list[int]] = {m: [] for m in Module}
+    for i, insn in enumerate(insns):
+        queues[insn.module].append(i)
+    links = [token_queues(insn, i) for i, insn in enumerate(insns)]
+    heads = {m: 0 for m in Module}
+    tokens = {q: 0 for q in QUEUES}
+    remaining = len(insns)
+    while remaining:
+        progressed = False
+        for m in order:
+            while heads[m] < len(queues[m]):
+                index = queues[m][heads[m]]
+                pops, pushes = links[index]
+                if any(tokens[q] == 0 for q in pops) or any(
+                    tokens[q] >= queue_depth for q in pushes
+                ):
+                    break
+                for q in pops:
+                    tokens[q] -= 1
+                execute(insns[index], index)
+                for q in pushes:
+                    tokens[q] += 1
+                heads[m] += 1
+                remaining -= 1
+                progressed = True
+            if progressed:
+                break  # re-evaluate from the highest-priority module
+        if not progressed:
+            raise DeadlockError(_deadlock_report(insns, queues, heads, tokens, links))
+    leftover = {_name(q): n for q, n in tokens.items() if n}
+    if leftover:
+        raise DeadlockError(
+            f"stream ends with unconsumed dependency tokens {leftover}: the next "
+            "run on this card would start with stale tokens"
+        )
+
+
+def _name(q: Queue) -> str:
+    return f"{q[0].name.lower()}->{q[1].name.lower()}"
+
+
+def _deadlock_report(insns, queues, heads, tokens, links) -> str:
+    waits = []
+    for m in Module:
+        if heads[m] < len(queues[m]):
+            index = queues[m][heads[m]]
+            pops, pushes = links[index]
+            empty = [_name(q) for q in pops if tokens[q] == 0]
+            full = [_name(q) for q in pushes if tokens[q] > 0]
+            why = (
+                f"waits for a token on {', '.join(empty)}"
+                if empty
+                else f"cannot push to full {full}"
+            )
+            waits.append(
+                f"{m.name.lower()} module at instruction {index} "
+                f"({type(insns[index]).__name__}) {why}"
+            )
+    return "deadlock: " + "; ".join(waits)
+
+
+Range = tuple[str, int, int]  # (space, lo, hi) with hi exclusive
+EVERYTHING = ("dram", 0, 1 << 62)
+
+
+def loop_range(bases: np.ndarray, insn, f: str) -> tuple[int, int]:
+    if len(bases) == 0:
+        return (0, 0)
+    hi = (
+        int(bases.max())
+        + (insn.iter_out - 1) * getattr(insn, f"{f}_factor_out")
+        + (insn.iter_in - 1) * getattr(insn, f"{f}_factor_in")
+        + 1
+    )
+    return int(bases.min()), hi
+
+
+class Footprints:
+    """Reads and writes of each instruction, tracking which micro-ops are on chip."""
+
+    def __init__(self, cfg: HwConfig, uops: isa.Uops, table_offset: int = 0):
+        self.cfg = cfg
+        self.table = (
+            np.stack([uops.dst, uops.src, uops.wgt], axis=1)
+            if len(uops)
+            else np.zeros((0, 3), np.int64)
+        )
+        self.uop_buf = np.zeros((cfg.depth("uop"), 3), np.int64)
+        self.table_base = table_offset // isa.UOP_BYTES  # the table's first DRAM element
+
+    def of(self, insn: isa.Insn) -> tuple[list[Range], list[Range]]:
+        cfg = self.cfg
+        if isinstance(insn, isa.FinishInsn):
+            return [EVERYTHING], []
+        if isinstance(insn, isa.LoadInsn | isa.StoreInsn):
+            if insn.x_size == 0:
+                return [], []
+            mem = MemId(insn.memory_type)
+            space = {
+                MemId.UOP: "uop",
+                MemId.INP: "inp",
+                MemId.WGT: "wgt",
+                MemId.ACC: "acc",
+                MemId.ACC_8BIT: "acc",
+                MemId.OUT: "acc",
+            }[mem]
+            dram = ("dram", *isa.dram_span(insn, cfg))
+            if isinstance(insn, isa.StoreInsn):
+                return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], [dram]
+            count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (
+                insn.x_pad_0 + insn.x_size + insn.x_pad_1
+            )
+            if mem == MemId.UOP:
+                rows = self.table[insn.dram_base - self.table_base :][: insn.y_size * insn.x_size]
+                self.uop_buf[insn.sram_base : insn.sram_base + len(rows)] = rows
+            return [dram], [(space, insn.sram_base, insn.sram_base + count)]
+        uops = self.uop_buf[insn.uop_bgn : insn.uop_end]
+        uop_read = ("uop", insn.uop_bgn, insn.uop_end)
+        dst = ("acc", *loop_range(uops[:, 0], insn, "dst"))
+        if isinstance(insn, isa.GemmInsn):
+            if insn.reset_reg:
+                return [uop_read], [dst]
+            return [
+                uop_read,
+                ("inp", *loop_range(uops[:, 1], insn, "src")),
+                ("wgt", *loop_range(uops[:, 2], insn, "wgt")),
+            ], [dst]
+        reads = [uop_read, dst] + (
+            [] if insn.use_imm else [("acc", *loop_range(uops[:, 1], insn, "src"))]
+        )
+        return reads, [dst]
