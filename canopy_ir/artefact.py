@@ -15,11 +15,12 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 
 from canopy_ir import isa
-from canopy_ir.accel_program import Region, read_program
+from canopy_ir.accel_program import Region, layer_ranges, read_program
 from canopy_ir.errors import ArtefactError, CanopyError
 from canopy_ir.hwconfig import HwConfig
 from canopy_ir.interpreters.accel import weights_image
 from canopy_ir.ir import pool_of
+from canopy_ir.verify import verify_stream
 
 FORMAT = "canopy-artefact"
 VERSION = 1
@@ -55,6 +56,7 @@ class Artefact:
             "insn_count": len(program.insns),
             "uop_count": len(program.uops),
             "regions": [r.to_json() for r in program.regions],
+            "layers": layer_ranges(program.layers) if program.layers else [],
         }
         return cls(
             program.config,
@@ -135,22 +137,17 @@ class Artefact:
     def validate(self, where: str) -> None:
         try:
             insns = isa.decode_insns(self.insns, self.config)
-            isa.decode_uops(self.uops, self.config)
+            uops = isa.decode_uops(self.uops, self.config)
         except CanopyError as exc:
             raise ArtefactError(f"instruction stream does not decode: {exc}", where) from None
-        if not insns or not isinstance(insns[-1], isa.FinishInsn):
-            raise ArtefactError("instruction stream does not end with FINISH", where)
         if self.uop_offset + len(self.uops) > self.arena_bytes:
             raise ArtefactError("micro-op table lies outside the arena", where)
         for r in self.regions:
             if r.offset < 0 or r.offset + r.nbytes > self.arena_bytes:
                 raise ArtefactError(f"region '{r.name}' lies outside the arena", where)
-        for i, insn in enumerate(insns):
-            if isinstance(insn, isa.LoadInsn | isa.StoreInsn) and insn.x_size:
-                lo, hi = isa.dram_span(insn, self.config)
-                if hi > self.arena_bytes:
-                    raise ArtefactError(
-                        f"instruction {i} ({type(insn).__name__}) reaches byte {hi} "
-                        f"of a {self.arena_bytes}-byte arena",
-                        where,
-                    )
+        try:
+            verify_stream(
+                insns, uops, self.config, arena_bytes=self.arena_bytes, uop_offset=self.uop_offset
+            )
+        except CanopyError as exc:
+            raise ArtefactError(f"instruction stream fails verification: {exc}", where) from None

@@ -55,3 +55,7 @@ class DeviceTimeout(DeviceError):
 
 class DeadlockError(DeviceError):
     """The instruction stream waits for a dependency token that can never arrive."""
+
+
+class VerificationError(IsaError):
+    """An instruction stream would misbehave on hardware (out-of-range access, bad tokens)."""

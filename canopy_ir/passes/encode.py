@@ -2,7 +2,8 @@
 
 `encode` takes an accel module with `accel.uop_table` + `accel.program` and produces one with an
 `accel.binary` op holding the little-endian 128-bit instructions and 32-bit micro-ops (hex), after
-checking every field against its width for the module's `HwConfig`. `decode` is its exact inverse.
+the stream verifier (`canopy_ir.verify`) accepted the program for the module's `HwConfig`.
+`decode` is its exact inverse.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from canopy_ir import isa
 from canopy_ir.accel_program import layer_ranges, read_program
 from canopy_ir.dialects import accel
 from canopy_ir.dialects.kvformat import KeyValueFormat
+from canopy_ir.verify import verify_stream
 
 
 def _replace_program(module: ModuleOp, new_ops) -> None:
@@ -34,6 +36,13 @@ class EncodePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         program = read_program(op)
+        verify_stream(
+            program.insns,
+            program.uops,
+            program.config,
+            arena_bytes=program.arena_bytes,
+            uop_offset=program.uop_offset,
+        )
         binary = accel.BinaryOp.create(
             properties=KeyValueFormat.kv_properties(
                 accel.BinaryOp.KV_FIELDS,
