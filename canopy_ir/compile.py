@@ -27,7 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="canopy-compile", description=__doc__)
     ap.add_argument("model", help="ONNX model (a QDQ int8 model with power-of-two scales)")
     ap.add_argument("-o", "--output", help="artefact to write (default: MODEL.canopy)")
-    ap.add_argument("--config", help="VTA hardware config (vta_config.json); default: VTA 1x16x16")
+    ap.add_argument(
+        "--config",
+        metavar="PRESET|FILE",
+        help="hardware: a preset (vta-default, arria10, stratix10-vu9p) or a VTA "
+        "vta_config.json; default vta-default (1x16x16)",
+    )
     ap.add_argument(
         "--input-shape",
         action="append",
@@ -68,7 +73,7 @@ def compile_model(
     start = time.perf_counter()
     module = import_onnx(model, input_shapes)
     if config:
-        set_module_config(module, HwConfig.load(config))
+        set_module_config(module, HwConfig.from_spec(config))
     step = [0]
 
     def after(name: str, mod, seconds: float) -> None:

@@ -27,6 +27,9 @@ class HwConfig:
     LOG_WGT_BUFF_SIZE: int = 18
     LOG_ACC_BUFF_SIZE: int = 17
     LOG_BUS_WIDTH: int = 6
+    # Timing (canopy-ir's extension of VTA's keys; used by the cycle model only)
+    CLOCK_MHZ: int = 100
+    DRAM_LATENCY_CYCLES: int = 64  # cycles from a DMA request to its first data beat
 
     # --- derived sizes -------------------------------------------------------------------
     @property
@@ -75,6 +78,24 @@ class HwConfig:
         if buf == "inp":
             return min(self.depth("inp"), self.depth("acc"))
         return self.depth(buf)
+
+    @property
+    def bus_bytes(self) -> int:
+        """Bytes the memory bus moves per cycle."""
+        return (1 << self.LOG_BUS_WIDTH) // 8
+
+    @classmethod
+    def preset(cls, name: str) -> HwConfig:
+        if name not in PRESETS:
+            raise HardwareConfigError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})")
+        return PRESETS[name]
+
+    @classmethod
+    def from_spec(cls, spec: str | None) -> HwConfig:
+        """A preset name, or the path of a vta_config.json; None gives VTA's default."""
+        if spec is None:
+            return cls()
+        return cls.preset(spec) if spec in PRESETS else cls.load(spec)
 
     # --- (de)serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, int | str]:
@@ -144,3 +165,25 @@ class HwConfig:
 
 
 DEFAULT_CONFIG = HwConfig()
+
+# Presets. Array shapes and buffer sizes are the published VTA/Canopy configurations; clock and
+# bus figures are estimates for the cycle model, to be replaced by measured ones per board.
+PRESETS: dict[str, HwConfig] = {
+    # apache/tvm-vta config/vta_config.json: 1x16x16 GEMM core, 32/32/256/128 KiB buffers,
+    # 64-bit bus; 100 MHz as on the PYNQ reference design.
+    "vta-default": DEFAULT_CONFIG,
+    # apache/tvm-vta config/intelfocl_sample.json (Canopy's Intel OpenCL target, Arria 10 GX):
+    # the same core and buffers; ~200 MHz kernel clock and a 512-bit memory interface (estimates).
+    "arria10": HwConfig(TARGET="intelfocl", HW_VER="0.0.1", LOG_BUS_WIDTH=9, CLOCK_MHZ=200),
+    # 4paradigm/canopy-hw config/xilinxvitis_sample.json (Canopy on AWS F1, Virtex UltraScale+
+    # VU9P; the Stratix 10 class): LOG_BLOCK 5, a 1x32x32 core (4x the MACs per cycle) with the
+    # same buffer sizes; 250 MHz (F1's default kernel clock) and a 512-bit interface (estimates).
+    "stratix10-vu9p": HwConfig(
+        TARGET="xilinxvitis",
+        HW_VER="0.0.2",
+        LOG_BLOCK_IN=5,
+        LOG_BLOCK_OUT=5,
+        LOG_BUS_WIDTH=9,
+        CLOCK_MHZ=250,
+    ),
+}

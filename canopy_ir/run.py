@@ -29,6 +29,24 @@ def _load_inputs(paths: list[str], names: list[str]) -> dict[str, np.ndarray]:
     return feeds
 
 
+def print_profile(report, console) -> None:
+    from rich.table import Table
+
+    table = Table(title="per layer (cycle model)")
+    for column in ("layer", "instructions", "cycles", "share", "GEMM util.", "DRAM bytes"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for layer in report.layers:
+        table.add_row(
+            layer.name,
+            str(layer.instructions),
+            str(layer.cycles),
+            f"{layer.cycles / max(1, report.total_cycles):.1%}",
+            f"{report.layer_utilization(layer):.1%}",
+            str(layer.dram_bytes),
+        )
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="canopy-run", description=__doc__)
     ap.add_argument("artefact")
@@ -42,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="sim", help="card to run on (default: sim)")
     ap.add_argument("--output", "-o", help="save the outputs to this .npz")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the card")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="print the cycle model's per-layer table (simulated card)",
+    )
     args = ap.parse_args(argv)
     from rich.console import Console
 
@@ -69,6 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         f"device {args.device}: {c.instructions} instructions, {c.bytes_to_device} B to "
         f"card, {c.bytes_from_device} B back, execute {c.seconds['execute'] * 1000:.1f} ms"
     )
+    report = getattr(sess.session.device, "last_cycles", None)
+    if report is not None:
+        console.print(
+            f"cycle model: {report.total_cycles} cycles = {report.seconds * 1e3:.3f} ms "
+            f"at {report.config.CLOCK_MHZ} MHz, GEMM utilisation "
+            f"{report.utilization:.1%}, busy load/compute/store "
+            f"{report.busy['load']}/{report.busy['compute']}/{report.busy['store']}"
+        )
+        if args.profile:
+            print_profile(report, console)
     if args.output:
         np.savez(args.output, **dict(zip(out_names, outputs, strict=True)))
         console.print(f"saved {args.output}")

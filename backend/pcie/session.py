@@ -23,7 +23,7 @@ from backend.pcie.device import (
 )
 from backend.pcie.simcard import SimCard
 from canopy_ir import isa
-from canopy_ir.accel_program import Region
+from canopy_ir.accel_program import Region, expand_layer_ranges
 from canopy_ir.artefact import Artefact
 from canopy_ir.errors import CanopyError, DeviceError
 from canopy_ir.hwconfig import HwConfig
@@ -88,6 +88,10 @@ class Session:
         self.counters.seconds["upload"] += time.perf_counter() - t
         self.inputs = art.io("input")
         self.outputs = art.io("output")
+        if hasattr(device, "layers"):  # a simulated card can attribute cycles to layers
+            device.layers = expand_layer_ranges(
+                art.manifest.get("layers", []), len(art.insns) // isa.INSN_BYTES
+            )
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
         self.device.dma_to_device(ptr, data, offset)

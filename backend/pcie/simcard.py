@@ -21,6 +21,7 @@ from backend.pcie.device import (
     OffsetAllocator,
 )
 from canopy_ir import isa
+from canopy_ir.cycles import CycleReport, cycle_model
 from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
 from canopy_ir.hwconfig import HwConfig
 from canopy_ir.simulator import PIPELINE_ORDER, FunctionalSimulator, SimStats
@@ -50,6 +51,8 @@ class SimCard:
         self.policy = policy
         self.last_error: str | None = None
         self.last_stats: SimStats | None = None
+        self.last_cycles: CycleReport | None = None  # the cycle model's report of the last run
+        self.layers: list[str | None] | None = None  # per-instruction layers, for the report
 
     # ---- memory ---------------------------------------------------------------------------
     def alloc(self, nbytes: int, align: int = 64) -> DevicePtr:
@@ -100,6 +103,7 @@ class SimCard:
             insns = isa.decode_insns(stream, self.config)
             sim = FunctionalSimulator(self.config, self.memory)
             self.last_stats = sim.run(insns, self.policy)
+            self.last_cycles = cycle_model(insns, self.config, self.layers)
         except CanopyError as exc:
             self.regs[REG_STATUS] = STATUS_ERROR
             self.last_error = str(exc)

@@ -100,7 +100,9 @@ def test_stream_whose_dma_leaves_the_arena_is_refused(artefact, tmp_path):
     store.dram_base += art.arena_bytes  # points far beyond the model's memory
     art.insns = isa.encode_insns(insns, art.config)
     art.save(tmp_path / "oob.canopy")
-    with pytest.raises(ArtefactError, match="fails verification: instruction .* \\(STORE\\): DMA reaches byte"):
+    with pytest.raises(
+        ArtefactError, match="fails verification: instruction .* \\(STORE\\): DMA reaches byte"
+    ):
         Artefact.load(tmp_path / "oob.canopy")
 
 
