@@ -8,9 +8,9 @@ Costs (cycles at `HwConfig.CLOCK_MHZ`):
 - FINISH: 1.
 Each module runs its instructions in order; an instruction starts when its module is free and the
 tokens it pops have been pushed (a push happens when the pushing instruction ends). Reported:
-total cycles, busy cycles per module, GEMM-core utilisation (multiply-accumulate slots issued, zero-
-padded channel lanes included, over
-cycles × the core's MACs per cycle), and the same per model layer.
+total cycles, busy cycles per module, GEMM-core utilisation (multiply-accumulate slots issued,
+zero-padded channel lanes included, over cycles × the core's MACs per cycle), and the same per
+model layer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,104 @@
+"""HW config presets and VTA config files, the cycle model, and canopy-disasm."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from small_cnn import build_small_cnn, sample_input
+from stages import graph_output, integer_graph
+
+import canopy_ir
+from canopy_ir import isa
+from canopy_ir.compile import main as compile_main
+from canopy_ir.cycles import cycle_model, instruction_cost
+from canopy_ir.disasm import main as disasm_main
+from canopy_ir.errors import HardwareConfigError
+from canopy_ir.hwconfig import PRESETS, HwConfig
+from canopy_ir.isa import MemId
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_compile_and_run_the_example_bit_exactly(name, tmp_path):
+    cfg = HwConfig.preset(name)
+    cfg.validate()
+    onnx.save(build_small_cnn(), tmp_path / "m.onnx")
+    assert (
+        compile_main(
+            [str(tmp_path / "m.onnx"), "-o", str(tmp_path / "m.canopy"), "--config", name, "-q"]
+        )
+        == 0
+    )
+    x = sample_input()
+    (y,) = canopy_ir.InferenceSession(str(tmp_path / "m.canopy")).run(None, {"input": x})
+    np.testing.assert_array_equal(y, graph_output(integer_graph(build_small_cnn()), x))
+
+
+def test_vta_config_json_round_trip_and_vta_keys(tmp_path):
+    path = tmp_path / "vta_config.json"
+    HwConfig.preset("stratix10-vu9p").save(path)
+    assert HwConfig.load(path) == HwConfig.preset("stratix10-vu9p")
+    # VTA's own files use LOG_BLOCK for square blocks and may carry keys we do not use
+    path.write_text(
+        json.dumps({"TARGET": "pynq", "LOG_BLOCK": 5, "LOG_ACC_BUFF_SIZE": 17, "HW_FREQ": 100})
+    )
+    cfg = HwConfig.load(path)
+    assert (cfg.block_in, cfg.block_out, cfg.TARGET) == (32, 32, "pynq")
+    with pytest.raises(HardwareConfigError, match="unknown preset 'nope'"):
+        HwConfig.preset("nope")
+    with pytest.raises(HardwareConfigError, match="missing.json: cannot read"):
+        HwConfig.from_spec(str(tmp_path / "missing.json"))
+    path.write_text("{not json")
+    with pytest.raises(HardwareConfigError, match="not valid JSON"):
+        HwConfig.load(path)
+
+
+def test_costs_follow_the_documented_model():
+    cfg = HwConfig()  # 64-bit bus: 8 bytes per cycle; latency 64
+    load = isa.LoadInsn(memory_type=MemId.WGT, y_size=1, x_size=4, x_stride=4)
+    assert instruction_cost(load, cfg).cycles == 64 + 4 * 256 // 8
+    gemm = isa.GemmInsn(uop_bgn=0, uop_end=9, iter_out=12, iter_in=12)
+    cost = instruction_cost(gemm, cfg)
+    assert cost.cycles == 9 * 144 + 4 and cost.macs == 9 * 144 * 256
+    alu = isa.AluInsn(uop_end=1, iter_out=2, iter_in=3)
+    assert instruction_cost(alu, cfg).cycles == 2 * 6 + 1  # two operands: two cycles each
+
+
+def test_tokens_serialise_and_independent_modules_overlap():
+    cfg = HwConfig()
+    load = isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=64, x_stride=64, push_next=1)
+    gemm = isa.GemmInsn(uop_end=1, iter_out=10, iter_in=10, pop_prev=1)
+    dependent = cycle_model([load, gemm, isa.FinishInsn()], cfg)
+    assert dependent.total_cycles >= instruction_cost(load, cfg).cycles + 100
+    load.push_next, gemm.pop_prev = 0, 0
+    independent = cycle_model([load, gemm, isa.FinishInsn()], cfg)
+    assert independent.total_cycles == max(
+        instruction_cost(load, cfg).cycles, instruction_cost(gemm, cfg).cycles + 1
+    )
+
+
+def test_compute_bound_gemm_is_nearly_fully_utilised():
+    cfg = HwConfig()
+    gemm = isa.GemmInsn(uop_end=64, iter_out=100, iter_in=100)
+    report = cycle_model([gemm, isa.FinishInsn()], cfg)
+    assert report.utilization > 0.99
+
+
+def test_disasm_cli(tmp_path, capsys):
+    onnx.save(build_small_cnn(), tmp_path / "m.onnx")
+    compile_main([str(tmp_path / "m.onnx"), "-o", str(tmp_path / "m.canopy"), "-q"])
+    assert disasm_main([str(tmp_path / "m.canopy")]) == 0
+    out = capsys.readouterr().out
+    assert "; ---- conv1" in out and "GEMM" in out and "FINISH" in out
+    assert disasm_main([str(tmp_path / "m.canopy"), "--mlir"]) == 0
+    from canopy_ir.ir import parse_module
+
+    parse_module(capsys.readouterr().out).verify()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "m.canopy") as z:
+        (tmp_path / "insns.bin").write_bytes(z.read("insns.bin"))
+    assert disasm_main([str(tmp_path / "insns.bin")]) == 0
+    (tmp_path / "bad.bin").write_bytes(b"\x07" + bytes(15))
+    assert disasm_main([str(tmp_path / "bad.bin")]) == 2
+    assert "unknown opcode 7" in capsys.readouterr().err
