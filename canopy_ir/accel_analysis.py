@@ -48,20 +48,31 @@ def token_queues(insn: isa.Insn, index: int) -> tuple[list[Queue], list[Queue]]:
     return pops, pushes
 
 
+class Plan:
+    """What scheduling needs of a stream, computed once: instruction indices per module and the
+    token queues each instruction pops and pushes."""
+
+    def __init__(self, insns: Sequence[isa.Insn]):
+        self.queues: dict[Module, list[int]] = {m: [] for m in Module}
+        for i, insn in enumerate(insns):
+            self.queues[insn.module].append(i)
+        self.links = [token_queues(insn, i) for i, insn in enumerate(insns)]
+
+
 def schedule(
     insns: Sequence[isa.Insn],
     order: Sequence[Module],
     queue_depth: int,
     execute: Callable[[isa.Insn, int], None],
+    plan: Plan | None = None,
 ) -> None:
     """Run `insns` on three in-order modules linked by finite token queues, always advancing the
     first module of `order` that can. Raises DeadlockError (naming the stuck instructions) if no
-    module can advance, or if tokens are left over at the end."""
+    module can advance, or if tokens are left over at the end. `plan` may be given when the same
+    stream runs repeatedly."""
     order = [Module(m) for m in order]
-    queues: dict[Module, list[int]] = {m: [] for m in Module}
-    for i, insn in enumerate(insns):
-        queues[insn.module].append(i)
-    links = [token_queues(insn, i) for i, insn in enumerate(insns)]
+    plan = plan or Plan(insns)
+    queues, links = plan.queues, plan.links
     heads = {m: 0 for m in Module}
     tokens = {q: 0 for q in QUEUES}
     remaining = len(insns)

@@ -348,12 +348,46 @@ def decode_insn(data: bytes, config: HwConfig, index: int | None = None) -> Insn
 
 
 def decode_insns(data: bytes, config: HwConfig) -> list[Insn]:
+    """Decode a whole stream (vectorised per opcode; same checks as `decode_insn`)."""
     if len(data) % INSN_BYTES:
         raise IsaError(f"instruction stream is {len(data)} bytes, not a multiple of {INSN_BYTES}")
-    return [
-        decode_insn(data[i : i + INSN_BYTES], config, i // INSN_BYTES)
-        for i in range(0, len(data), INSN_BYTES)
-    ]
+    words = np.frombuffer(data, dtype="<u8").reshape(-1, 2)
+    opcodes = (words[:, 0] & np.uint64(7)).astype(np.int64)
+    bad = np.flatnonzero(~np.isin(opcodes, [int(o) for o in INSN_CLASSES]))
+    if len(bad):
+        return [decode_insn(data[int(bad[0]) * INSN_BYTES :][:INSN_BYTES], config, int(bad[0]))]
+    out: list[Insn | None] = [None] * len(words)
+    for opcode, cls in INSN_CLASSES.items():
+        rows = np.flatnonzero(opcodes == opcode)
+        if not len(rows):
+            continue
+        fields_ = [f for f in layouts(config).insn[opcode] if f.name != "opcode"]
+        used = [0, 0]
+        columns = []
+        for f in [*layouts(config).insn[opcode]]:
+            word, shift = divmod(f.offset, 64)
+            used[word] |= ((1 << f.width) - 1) << shift
+        for f in fields_:
+            word, shift = divmod(f.offset, 64)
+            value = (words[rows, word] >> np.uint64(shift)) & np.uint64((1 << f.width) - 1)
+            value = value.astype(np.int64)
+            if f.signed:
+                value = np.where(value >> (f.width - 1), value - (1 << f.width), value)
+            columns.append(value)
+        stray = (words[rows, 0] & ~np.uint64(used[0])) | (words[rows, 1] & ~np.uint64(used[1]))
+        if stray.any():
+            k = int(rows[np.flatnonzero(stray)[0]])
+            return [decode_insn(data[k * INSN_BYTES :][:INSN_BYTES], config, k)]
+        names = [f.name for f in fields_]
+        for k, row in zip(
+            rows.tolist(),
+            np.stack(columns, axis=1).tolist() if columns else [[]] * len(rows),
+            strict=True,
+        ):
+            insn = cls.__new__(cls)
+            insn.__dict__.update(zip(names, row, strict=True))
+            out[k] = insn
+    return out  # type: ignore[return-value]
 
 
 def encode_uops(uops: Uops, config: HwConfig) -> bytes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from canopy_ir.accel_analysis import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, schedule
+from canopy_ir.accel_analysis import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, Plan, schedule
 from canopy_ir.errors import DeviceError
 from canopy_ir.hwconfig import HwConfig
 from canopy_ir.isa import (
@@ -55,76 +55,96 @@ class FunctionalSimulator:
         self.acc = np.zeros((config.depth("acc"), b, bo), np.int32)
         self.uop = [np.zeros(config.depth("uop"), np.int64) for _ in range(3)]  # dst, src, wgt
         self.stats = SimStats()
+        self._views: dict[int, np.ndarray] = {}
+        self._buffers = {
+            MemId.INP: self.inp,
+            MemId.WGT: self.wgt,
+            MemId.ACC: self.acc,
+            MemId.ACC_8BIT: self.acc,
+        }
 
     # ---- DRAM views: element arrays over the card memory, indexed by dram_base ----------------
     def _dram_view(self, mem: int) -> np.ndarray:
-        cfg = self.cfg
-        b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
-        dtype, shape = {
-            MemId.INP: (np.int8, (b, bi)),
-            MemId.WGT: (np.int8, (bo, bi)),
-            MemId.ACC: (np.int32, (b, bo)),
-            MemId.ACC_8BIT: (np.int8, (b, bo)),
-            MemId.OUT: (np.int8, (b, bo)),
-            MemId.UOP: (np.uint32, ()),
-        }[MemId(mem)]
-        elem = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        usable = len(self.dram) // elem * elem
-        return self.dram[:usable].view(dtype).reshape(-1, *shape)
+        view = self._views.get(mem)
+        if view is None:
+            cfg = self.cfg
+            b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
+            dtype, shape = {
+                MemId.INP: (np.int8, (b, bi)),
+                MemId.WGT: (np.int8, (bo, bi)),
+                MemId.ACC: (np.int32, (b, bo)),
+                MemId.ACC_8BIT: (np.int8, (b, bo)),
+                MemId.OUT: (np.int8, (b, bo)),
+                MemId.UOP: (np.uint32, ()),
+            }[MemId(mem)]
+            elem = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            usable = len(self.dram) // elem * elem
+            view = self._views[mem] = self.dram[:usable].view(dtype).reshape(-1, *shape)
+        return view
 
-    def _dram_rows(self, insn, index: int, view: np.ndarray, what: str) -> np.ndarray:
-        rows = insn.dram_base + np.arange(insn.y_size)[:, None] * insn.x_stride
-        idx = rows + np.arange(insn.x_size)[None, :]
-        if idx.size and (idx.max() >= len(view)):
+    def _dram_rows(self, insn, index: int, view: np.ndarray) -> np.ndarray:
+        """The y_size x x_size DRAM elements of a LOAD/STORE as a (zero-copy) view."""
+        end = insn.dram_base + (insn.y_size - 1) * insn.x_stride + insn.x_size
+        if insn.y_size and end > len(view):
+            what = (
+                "STORE" if isinstance(insn, StoreInsn) else f"LOAD {MemId(insn.memory_type).name}"
+            )
             raise DeviceError(
-                f"{what} touches DRAM element {int(idx.max())}, beyond the card's "
+                f"{what} touches DRAM element {end - 1}, beyond the card's "
                 f"{len(view)} elements of that type",
                 f"instruction {index}",
             )
-        return idx
+        if insn.y_size == 1 or insn.x_stride == insn.x_size:  # contiguous: a plain slice
+            flat = view[insn.dram_base : insn.dram_base + insn.y_size * insn.x_size]
+            return flat.reshape(insn.y_size, insn.x_size, *view.shape[1:])
+        return np.lib.stride_tricks.as_strided(
+            view[insn.dram_base :],
+            shape=(insn.y_size, insn.x_size, *view.shape[1:]),
+            strides=(insn.x_stride * view.strides[0], *view.strides),
+        )
 
     # ---- instructions --------------------------------------------------------------------
     def _load(self, insn: LoadInsn, index: int) -> None:
         if insn.x_size == 0:
             return
-        mem = MemId(insn.memory_type)
+        mem = insn.memory_type
         view = self._dram_view(mem)
-        idx = self._dram_rows(insn, index, view, f"LOAD {mem.name}")
+        data = self._dram_rows(insn, index, view)
         rows = insn.y_pad_0 + insn.y_size + insn.y_pad_1
         cols = insn.x_pad_0 + insn.x_size + insn.x_pad_1
+        padded = rows != insn.y_size or cols != insn.x_size
         if mem == MemId.UOP:
-            words = view[idx].reshape(-1)
-            dst, src, wgt = decode_uops(words.astype("<u4").tobytes(), self.cfg).__dict__.values()
-            block = np.zeros((3, rows, cols), np.int64)
-            block[
-                :,
-                insn.y_pad_0 : insn.y_pad_0 + insn.y_size,
-                insn.x_pad_0 : insn.x_pad_0 + insn.x_size,
-            ] = np.stack([dst, src, wgt]).reshape(3, insn.y_size, insn.x_size)
-            self._check_sram(insn, index, rows * cols, len(self.uop[0]), "UOP")
-            for k in range(3):
-                self.uop[k][insn.sram_base : insn.sram_base + rows * cols] = block[k].reshape(-1)
-            self.stats.dram_read_bytes += words.size * 4
+            self._check_sram(insn, index, rows * cols, len(self.uop[0]))
+            decoded = decode_uops(data.astype("<u4").tobytes(), self.cfg)
+            for k, column in enumerate((decoded.dst, decoded.src, decoded.wgt)):
+                block = np.zeros((rows, cols), np.int64)
+                block[
+                    insn.y_pad_0 : insn.y_pad_0 + insn.y_size,
+                    insn.x_pad_0 : insn.x_pad_0 + insn.x_size,
+                ] = column.reshape(data.shape[:2])
+                self.uop[k][insn.sram_base : insn.sram_base + rows * cols] = block.reshape(-1)
+            self.stats.dram_read_bytes += data.size * 4
             return
-        buf = {
-            MemId.INP: self.inp,
-            MemId.WGT: self.wgt,
-            MemId.ACC: self.acc,
-            MemId.ACC_8BIT: self.acc,
-        }.get(mem)
+        buf = self._buffers.get(mem)
         if buf is None:
-            raise DeviceError(f"LOAD into memory {mem.name} is not allowed", f"instruction {index}")
-        self._check_sram(insn, index, rows * cols, len(buf), mem.name)
-        data = view[idx]
-        block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
-        block[
-            insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size
-        ] = data
-        buf[insn.sram_base : insn.sram_base + rows * cols] = block.reshape(-1, *buf.shape[1:])
-        self.stats.dram_read_bytes += data.nbytes
+            raise DeviceError(
+                f"LOAD into memory {MemId(mem).name} is not allowed", f"instruction {index}"
+            )
+        self._check_sram(insn, index, rows * cols, len(buf))
+        target = buf[insn.sram_base : insn.sram_base + rows * cols]
+        if padded:
+            block = target.reshape(rows, cols, *buf.shape[1:])
+            block[...] = 0  # every padding element is zero
+            block[
+                insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size
+            ] = data
+        else:
+            target[...] = data.reshape(-1, *buf.shape[1:])
+        self.stats.dram_read_bytes += data.size * data.itemsize
 
-    def _check_sram(self, insn, index: int, count: int, depth: int, name: str) -> None:
+    def _check_sram(self, insn, index: int, count: int, depth: int) -> None:
         if insn.sram_base + count > depth:
+            name = "ACC" if isinstance(insn, StoreInsn) else MemId(insn.memory_type).name
             raise DeviceError(
                 f"{name} buffer access [{insn.sram_base}, {insn.sram_base + count}) exceeds its "
                 f"{depth} elements",
@@ -139,12 +159,17 @@ class FunctionalSimulator:
         if insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1:
             raise DeviceError("STORE cannot pad", f"instruction {index}")
         view = self._dram_view(MemId.OUT)
-        idx = self._dram_rows(insn, index, view, "STORE")
+        target = self._dram_rows(insn, index, view)
         count = insn.y_size * insn.x_size
-        self._check_sram(insn, index, count, len(self.acc), "ACC")
+        self._check_sram(insn, index, count, len(self.acc))
         # Narrowing keeps the low bits (two's complement wrap), it does not saturate.
         values = self.acc[insn.sram_base : insn.sram_base + count].astype(np.int8)
-        view[idx.reshape(-1)] = values
+        values = values.reshape(insn.y_size, insn.x_size, *values.shape[1:])
+        if insn.x_stride >= insn.x_size or insn.y_size == 1:
+            target[...] = values  # rows do not overlap
+        else:  # overlapping rows: later rows win, as in the hardware's row order
+            for y in range(insn.y_size):
+                target[y] = values[y]
         self.stats.dram_write_bytes += values.nbytes
 
     def _loop_indices(self, insn, index: int, src_depth: int, with_wgt: bool):
@@ -184,21 +209,36 @@ class FunctionalSimulator:
             return
         if len(dst) == 0:
             return
-        # One BLOCK_IN-long int8 dot product is below 2^24 in magnitude, so float32 matmuls are
-        # exact for it; the sums over micro-ops and iterations are done in integers.
-        x = self.inp[src].astype(np.float32)  # (n, batch, block_in)
         uops = insn.uop_end - insn.uop_bgn
+        self.stats.macs += len(dst) * self.cfg.batch * self.cfg.block_out * self.cfg.block_in
         if insn.wgt_factor_out == 0 and insn.wgt_factor_in == 0:
-            # weights depend on the micro-op only: one batched matmul per micro-op
-            w = self.wgt[wgt[:uops]].astype(np.float32)  # (K, block_out, block_in)
-            xk = x.reshape(-1, uops, *x.shape[1:]).transpose(1, 0, 2, 3)  # (K, IJ, b, bi)
-            prod = np.matmul(xk.reshape(uops, -1, x.shape[2]), w.transpose(0, 2, 1))
-            prod = prod.reshape(uops, -1, x.shape[1], w.shape[1]).transpose(1, 0, 2, 3)
-            prod = prod.reshape(len(dst), x.shape[1], w.shape[1])
-        else:
-            prod = np.einsum("nbk,nok->nbo", x, self.wgt[wgt].astype(np.float32))
+            self._gemm_by_destination(insn, dst, src, wgt[:uops], uops)
+            return
+        # General case: one BLOCK_IN-long int8 dot product per (iteration, micro-op) is below
+        # 2^24 in magnitude, so float32 is exact for it; sums across them are done in integers.
+        x = self.inp[src].astype(np.float32)
+        prod = np.einsum("nbk,nok->nbo", x, self.wgt[wgt].astype(np.float32))
         self._accumulate(dst, prod.astype(np.int64))
-        self.stats.macs += prod.size * self.cfg.block_in
+
+    def _gemm_by_destination(self, insn: GemmInsn, dst, src, wgt, uops: int) -> None:
+        """Weights that depend on the micro-op only (convolutions, dense layers): the micro-ops
+        that share a destination (every tap and input block of one output block) form one
+        im2col matrix product, in float64 (exact: |sum| < 2^53)."""
+        iters = len(dst) // uops
+        x = self.inp[src].reshape(iters, uops, self.cfg.batch, self.cfg.block_in)
+        dst = dst.reshape(iters, uops)
+        uop_dst = self.uop[0][insn.uop_bgn : insn.uop_end]
+        for d in np.unique(uop_dst):
+            sel = np.flatnonzero(uop_dst == d)
+            cols = x[:, sel].transpose(0, 2, 1, 3).reshape(iters * self.cfg.batch, -1)
+            w = self.wgt[wgt[sel]].transpose(0, 2, 1).reshape(-1, self.cfg.block_out)
+            sums = (cols.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
+            sums = sums.reshape(iters, self.cfg.batch, self.cfg.block_out)
+            targets = dst[:, sel[0]]
+            if len(np.unique(targets)) == len(targets):
+                self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
+            else:
+                self._accumulate(targets, sums)
 
     def _accumulate(self, dst: np.ndarray, values: np.ndarray) -> None:
         """acc[dst[n]] += values[n] for every n; repeated destinations add up; wraps at 32 bit."""
@@ -249,12 +289,13 @@ class FunctionalSimulator:
         self,
         insns: Sequence[Insn],
         policy: str | Sequence[Module] = PIPELINE_ORDER,
+        plan: Plan | None = None,
     ) -> SimStats:
         if policy == "sequential":
             for i, insn in enumerate(insns):
                 self.execute(insn, i)
         else:
-            schedule(insns, policy, self.queue_depth, self.execute)
+            schedule(insns, policy, self.queue_depth, self.execute, plan)
         return self.stats
 
 

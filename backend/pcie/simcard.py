@@ -21,6 +21,7 @@ from backend.pcie.device import (
     OffsetAllocator,
 )
 from canopy_ir import isa
+from canopy_ir.accel_analysis import Plan
 from canopy_ir.cycles import CycleReport, cycle_model
 from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
 from canopy_ir.hwconfig import HwConfig
@@ -53,6 +54,7 @@ class SimCard:
         self.last_stats: SimStats | None = None
         self.last_cycles: CycleReport | None = None  # the cycle model's report of the last run
         self.layers: list[str | None] | None = None  # per-instruction layers, for the report
+        self._decoded: tuple | None = None  # (stream bytes, instructions, plan, cycle report)
 
     # ---- memory ---------------------------------------------------------------------------
     def alloc(self, nbytes: int, align: int = 64) -> DevicePtr:
@@ -100,10 +102,18 @@ class SimCard:
         stream = self.memory[start : start + count * isa.INSN_BYTES].tobytes()
         deadline = time.monotonic() + timeout
         try:
-            insns = isa.decode_insns(stream, self.config)
+            if self._decoded is None or self._decoded[0] != stream:
+                # The stream is resident: decode it (and plan and model it) once per upload.
+                insns = isa.decode_insns(stream, self.config)
+                self._decoded = (
+                    stream,
+                    insns,
+                    Plan(insns),
+                    cycle_model(insns, self.config, self.layers),
+                )
+            _, insns, plan, self.last_cycles = self._decoded
             sim = FunctionalSimulator(self.config, self.memory)
-            self.last_stats = sim.run(insns, self.policy)
-            self.last_cycles = cycle_model(insns, self.config, self.layers)
+            self.last_stats = sim.run(insns, self.policy, plan)
         except CanopyError as exc:
             self.regs[REG_STATUS] = STATUS_ERROR
             self.last_error = str(exc)

@@ -12,6 +12,7 @@ an instruction comes from) follow the field list as an attribute dictionary.
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 from typing import ClassVar
 
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, i64
@@ -21,6 +22,13 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 
 INT, STR, INTS, FLAG = "int", "str", "ints", "flag"
+
+
+@lru_cache(maxsize=1 << 16)
+def _int_attr(value: int) -> IntegerAttr:
+    # Attributes are immutable; building and range-checking an IntegerAttr costs more than the
+    # rest of an instruction op, and streams reuse few distinct values.
+    return IntegerAttr(value, i64)
 
 
 class KeyValueFormat:
@@ -47,7 +55,7 @@ class KeyValueFormat:
             elif kind == INTS:
                 props[name] = DenseArrayBase.from_list(i64, [int(v) for v in value])
             else:
-                props[name] = IntegerAttr(int(value), i64)
+                props[name] = _int_attr(int(value))
         return props
 
     def print(self, printer: Printer) -> None:

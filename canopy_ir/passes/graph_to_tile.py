@@ -52,6 +52,7 @@ from canopy_ir.layout import (
 )
 
 PAD_MAX = 15  # 4-bit pad fields of LOAD
+BIAS_LOADS_MAX = 2  # up to this many output-channel blocks, load biases per block
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
         ),
         None,
     )
-    if tib is None or g.ow > d_acc:
+    if tib is None or g.ow + 1 > d_acc:
         raise LoweringError(
             f"one output row ({g.ow} elements, input rows of {g.wp} elements × {g.rows_in(1)}) "
             f"does not fit the on-chip buffers (inp {d_inp}, acc {d_acc}); width tiling is not "
@@ -119,10 +120,10 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
         )
     best = None
     for tob in range(1, g.cob + 1):
-        if tob * tib * taps > d_wgt or tob * tib * taps + tob + 1 > d_uop:
+        if tob * tib * taps > d_wgt or tob * tib * taps + 2 * tob + 1 > d_uop:
             break
         for toh in range(1, g.oh + 1):
-            if tob * toh * g.ow > d_acc or tib * g.rows_in(toh) * g.wp > d_inp:
+            if tob * toh * g.ow + tob > d_acc or tib * g.rows_in(toh) * g.wp > d_inp:
                 break
             tiles = g.nb * ceil_div(g.cob, tob) * ceil_div(g.oh, toh)
             per_tile = g.cib * g.rows_in(toh) * g.w * e_inp + tob * g.cib * taps * e_wgt
@@ -183,7 +184,7 @@ def emit_conv_kernel(
     )
     taps = g.kh * g.kw
     with ImplicitBuilder(kernel.body):
-        acc = tile.AllocOp("acc", t.tob * t.toh * g.ow).buf
+        acc = tile.AllocOp("acc", t.tob * t.toh * g.ow + t.tob).buf  # + room for the biases
         inp = tile.AllocOp("inp", t.tib * g.rows_in(t.toh) * g.wp).buf
         wgt = tile.AllocOp("wgt", t.tob * t.tib * taps).buf
         for nb in range(g.nb):
@@ -201,8 +202,8 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
     taps = g.kh * g.kw
     plane = toh * g.ow  # accumulator elements per output-channel block in this tile
     out_loops = dict(iter_out=toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1)
-    if has_bias:
-        for ob in range(tob):
+    if has_bias and tob <= BIAS_LOADS_MAX:
+        for ob in range(tob):  # each block's bias repeated over the tile by a stride-0 load
             _kv(
                 tile.LoadOp,
                 [acc],
@@ -221,6 +222,24 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
             **_loop(**out_loops),
             uops=[v for ob in range(tob) for v in (ob * plane, 0, 0)],
         )
+        if has_bias:  # biases once, beside the tile, then one broadcasting add
+            _kv(
+                tile.LoadOp,
+                [acc],
+                offset=tob * plane,
+                tensor=tensors["bias"],
+                dram_offset=ob0,
+                y_size=1,
+                x_size=tob,
+                x_stride=tob,
+            )
+            _kv(
+                tile.AluOp,
+                [acc],
+                op=int(AluOp.ADD),
+                **_loop(**out_loops),
+                uops=[v for ob in range(tob) for v in (ob * plane, tob * plane + ob)],
+            )
     ih_start = oh0 * g.sh - g.pt
     rows_in = g.rows_in(toh)
     ih_end = ih_start + rows_in
@@ -279,17 +298,17 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
             **_loop(iter_out=tob * toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1),
             uops=[0, 0],
         )
-    for ob in range(tob):
-        _kv(
-            tile.StoreOp,
-            [acc],
-            offset=ob * plane,
-            tensor=tensors["output"],
-            dram_offset=((nb * g.cob + ob0 + ob) * g.oh + oh0) * g.ow,
-            y_size=1,
-            x_size=plane,
-            x_stride=plane,
-        )
+    # one 2-D store: row y is output-channel block ob0 + y, its plane strided by OH x OW in DRAM
+    _kv(
+        tile.StoreOp,
+        [acc],
+        offset=0,
+        tensor=tensors["output"],
+        dram_offset=((nb * g.cob + ob0) * g.oh + oh0) * g.ow,
+        y_size=tob,
+        x_size=plane,
+        x_stride=g.oh * g.ow,
+    )
 
 
 class _Lowering:

@@ -74,23 +74,26 @@ class _Tokens:
         ]
         self.clock[j][a] = max(self.clock[j][a], producer)
 
+    def latest_conflict(self, other: Module, own: int, reads, writes) -> int:
+        """The latest instruction of module `other` that conflicts with (reads, writes) and that
+        `own` (the last instruction of this module) is not yet known to follow; -1 if none."""
+        known = self.clock[own][other] if own >= 0 else -1
+        for i, r, w in reversed(self.history[other]):
+            if i <= known:  # everything from here back is already ordered before us
+                return -1
+            if _conflict(r, w, reads, writes):
+                return i
+        return -1
+
     def covered(self, j: int, m: Module, index: int) -> bool:
         return j >= 0 and self.clock[j][m] >= index
 
     def add(self, insn: isa.Insn, reads: list[Range], writes: list[Range]) -> None:
         m = insn.module
         own = self.latest(m)
-        needs = {}
-        for other in Module:
-            if other != m:
-                needs[other] = max(
-                    (
-                        i
-                        for i, r, w in reversed(self.history[other])
-                        if not self.covered(own, other, i) and _conflict(r, w, reads, writes)
-                    ),
-                    default=-1,
-                )
+        needs = {
+            other: self.latest_conflict(other, own, reads, writes) for other in Module if other != m
+        }
         far = [o for o in needs if abs(o - m) == 2 and needs[o] >= 0]
         for other in far:  # load <-> store: route the token through a compute no-op
             if not self.covered(self.latest(Module.COMPUTE), other, needs[other]):
