@@ -1,6 +1,10 @@
-"""End-to-end benchmark: compile time per pass and simulated-card time per image.
+"""End-to-end benchmark: compile time per pass, simulated-card time per image, and the cycle
+model's estimate of the accelerator itself.
 
-python -m bench.e2e            # prints a table, appends a row per model to BENCHMARKS.md
+    python -m bench.e2e            # prints a table, appends a row per model to BENCHMARKS.md
+
+Reference figure of the same run: canopy-ir's integer graph interpreter on the same model (the
+card's output must equal it bit for bit).
 """
 
 from __future__ import annotations
@@ -26,13 +30,21 @@ def models():
     from small_cnn import build_small_cnn
 
     yield "small_cnn (example)", build_small_cnn(), (1, 3, 12, 12)
-    # ResNet-18's first stage at 56x56: four 3x3 64->64 convolutions (0.46 GMAC)
-    stage = [("conv", 64, 3, 1, 1, 1, True, True)] * 4
+    # a compute-bound GEMM: 1x1 convolution 256 -> 256 channels on 56x56 (each weight reused
+    # 3136 times), for the cycle model's utilisation sanity check
     yield (
-        "resnet18 stage1 (4x conv3x3 64ch 56x56)",
-        build_qdq_model((1, 64, 56, 56), stage),
-        (1, 64, 56, 56),
+        "1x1 conv 256->256 56x56 (compute-bound)",
+        build_qdq_model((1, 256, 56, 56), [("conv", 256, 1, 1, 0, 1, True, True)]),
+        (1, 256, 56, 56),
     )
+    # ResNet-18's convolutions at 224x224 (strided convs stand in for the max pool, no residual
+    # adds, flatten + dense head): ResNet-18's int8 instruction mix, 2.4 GMAC
+    r18 = [("conv", 64, 7, 2, 3, 1, True, True), ("conv", 64, 3, 2, 1, 1, True, True)]
+    r18 += [("conv", 64, 3, 1, 1, 1, True, True)] * 4
+    for ch in (128, 256, 512):
+        r18 += [("conv", ch, 3, 2, 1, 1, True, True)] + [("conv", ch, 3, 1, 1, 1, True, True)] * 3
+    r18 += [("flatten",), ("dense", 1000, False, True)]
+    yield "resnet18-shaped convs 224x224", build_qdq_model((1, 3, 224, 224), r18), (1, 3, 224, 224)
 
 
 class PassTimes(dict):
@@ -60,43 +72,58 @@ def main() -> None:
             compile_s = time.perf_counter() - t
             sess = canopy_ir.InferenceSession(f"{d}/m.canopy")
             x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
-            sess.run(None, {"input": x})
-            t = time.perf_counter()
-            runs = 3
-            for _ in range(runs):
+            sess.run(None, {"input": x})  # first run decodes, plans and models the stream
+            runs = []
+            for _ in range(3):
+                t = time.perf_counter()
                 (y,) = sess.run(None, {"input": x})
-            run_s = (time.perf_counter() - t) / runs
+                runs.append(time.perf_counter() - t)
             module = import_onnx(model)
             run_passes(module, ["import-qdq"])
             t = time.perf_counter()
             (ref,) = run_graph(module, x)
             graph_s = time.perf_counter() - t
             assert np.array_equal(y, ref), "card output differs from the integer graph"
-        stats = sess.session.device.last_stats
+        device = sess.session.device
         rows.append(
             (
                 name,
                 art.manifest["insn_count"],
                 compile_s,
                 per_pass,
-                run_s,
+                min(runs),
                 graph_s,
-                stats.macs / 1e9,
+                device.last_stats.macs / 1e9,
+                device.last_cycles,
             )
         )
-    header = ("model", "insns", "compile s", "sim s/img", "graph-interp s", "GMAC")
-    print("{:42} {:>7} {:>10} {:>10} {:>15} {:>6}".format(*header))
-    for name, insns, cs, _, rs, gs, gmac in rows:
-        print(f"{name:42} {insns:7d} {cs:10.2f} {rs:10.3f} {gs:15.3f} {gmac:6.2f}")
+    header = (
+        "model",
+        "insns",
+        "compile s",
+        "sim s/img",
+        "graph-interp s",
+        "GMAC",
+        "cycles",
+        "GEMM util",
+    )
+    print("{:42} {:>7} {:>10} {:>10} {:>15} {:>6} {:>11} {:>9}".format(*header))
+    for name, insns, cs, _, rs, gs, gmac, cyc in rows:
+        print(
+            f"{name:42} {insns:7d} {cs:10.2f} {rs:10.3f} {gs:15.3f} {gmac:6.2f} "
+            f"{cyc.total_cycles:11d} {cyc.utilization:9.1%}"
+        )
     for name, _, _, per_pass, *_ in rows:
         print(f"  {name}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in per_pass.items()))
     machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     with open(ROOT / "BENCHMARKS.md", "a") as f:
-        for name, insns, cs, _, rs, gs, gmac in rows:
+        for name, insns, cs, _, rs, gs, gmac, cyc in rows:
             f.write(
                 f"| {datetime.date.today()} | {machine} | `python -m bench.e2e` | {name} | "
-                f"{insns} insns, compile {cs:.2f} s, SimCard {rs:.3f} s/img, "
-                f"graph interpreter {gs:.3f} s/img (reference, same run), {gmac:.2f} GMAC |\n"
+                f"{insns} insns, compile {cs:.2f} s, SimCard {rs:.3f} s/img (best of 3), "
+                f"graph interpreter {gs:.3f} s/img (reference, same run), {gmac:.2f} GMAC, "
+                f"cycle model {cyc.total_cycles} cycles at {cyc.config.CLOCK_MHZ} MHz, "
+                f"GEMM utilisation {cyc.utilization:.1%} |\n"
             )
 
 

@@ -66,7 +66,8 @@ def compile_model(
     from canopy_ir.pipeline import run_passes
     from frontends.onnx import import_onnx
 
-    log = log or (lambda msg: None)
+    if log is None:
+        log = lambda msg: None  # noqa: E731
     dump = Path(dump_dir) if dump_dir else None
     if dump:
         dump.mkdir(parents=True, exist_ok=True)
