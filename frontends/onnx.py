@@ -420,9 +420,10 @@ def _constant_matrix(imp: _Importer, node, name: str, transpose: bool, scale: fl
         array = (array.T if transpose else array) * np.float32(scale)
         return imp.value(_new_const(imp, name, array), node)
     owner = imp.values[name].owner if name in imp.values else None
+    dequantize_ops = graph.DequantizeOp | graph.DequantizeChannelsOp
     if (
         scale != 1.0
-        or not isinstance(owner, graph.DequantizeOp)
+        or not isinstance(owner, dequantize_ops)
         or not isinstance(owner.input.owner, graph.ConstOp)
     ):
         return None
@@ -432,12 +433,17 @@ def _constant_matrix(imp: _Importer, node, name: str, transpose: bool, scale: fl
     array = imp.pool[const.weight.data].T
     key = imp.pool.add(f"{const.weight.data}.T", np.ascontiguousarray(array))
     new_const = graph.ConstOp(key, TensorType(graph.elem_of(const.output), array.shape))
-    deq = graph.DequantizeOp(
-        new_const.output,
-        owner.scale.value.data,
-        owner.zero_point.value.data,
-        TensorType(f32, array.shape),
-    )
+    if isinstance(owner, graph.DequantizeOp):
+        deq = graph.DequantizeOp(
+            new_const.output,
+            owner.scale.value.data,
+            owner.zero_point.value.data,
+            TensorType(f32, array.shape),
+        )
+    else:  # the channel axis moves with the transpose
+        deq = graph.DequantizeChannelsOp(
+            new_const.output, owner.scales.get_values(), 1 - owner.axis.value.data
+        )
     deq.attributes.update(owner.attributes)
     return deq.output
 
@@ -454,7 +460,7 @@ def _dense_bias(imp: _Importer, node, name: str, n: int, beta: float):
     owner = imp.values[name].owner if name in imp.values else None
     if (
         beta == 1.0
-        and isinstance(owner, graph.DequantizeOp)
+        and isinstance(owner, graph.DequantizeOp | graph.DequantizeChannelsOp)
         and graph.shape_of(owner.output) == (n,)
     ):
         return imp.values[name]
@@ -954,6 +960,19 @@ def _quantize(imp: _Importer, node: onnx.NodeProto) -> None:
 
 
 def _dequantize(imp: _Importer, node: onnx.NodeProto) -> None:
+    scale_arr = imp.const(node.input[1], node, "the scale")
+    if scale_arr.size > 1:  # per-axis (per-channel) weights or biases, as onnxruntime emits
+        x = imp.value(node.input[0], node)
+        zp = imp.consts.get(node.input[2]) if _opt_input(node, 2) else None
+        if zp is not None and np.any(zp != 0):
+            raise _unsupported(node, "per-axis quantization with non-zero zero points")
+        if _attrs(node).get("block_size", 0):
+            raise _unsupported(node, "blocked quantization")
+        axis = _attrs(node).get("axis", 1) % len(graph.shape_of(x))
+        if scale_arr.ndim != 1 or scale_arr.size != graph.shape_of(x)[axis]:
+            raise _unsupported(node, "per-axis scales that do not match the axis")
+        imp.set(node, graph.DequantizeChannelsOp(x, scale_arr.astype(np.float64), axis))
+        return
     scale, zp, _ = _quant_params(imp, node, 1, 2)
     x = imp.value(node.input[0], node)
     imp.set(node, graph.DequantizeOp(x, scale, zp, TensorType(f32, graph.shape_of(x))))

@@ -311,11 +311,47 @@ def _verify_scale(op: QuantizeOp | DequantizeOp) -> None:
 
 
 @irdl_op_definition
-class RequantizeOp(GraphOp):
-    """int32 → int8: clip(((x + 2^(shift-1)) >> shift) + zero_point, clip_min, clip_max).
+class DequantizeChannelsOp(GraphOp):
+    """Per-channel (per-axis) dequantization of symmetric integers: x * scales[c] along `axis`,
+    as ONNX DequantizeLinear with a scale vector and zero points of 0."""
 
-    The rounding shift (half away from -inf: round half up) is what the accelerator's ALU does
-    with ADD + SHR; shift ≤ 0 multiplies by 2^-shift without rounding. A fused ReLU is a clip.
+    name = "graph.dequantize_channels"
+    input = operand_def(TensorType)
+    scales = prop_def(DenseArrayBase)
+    axis = prop_def(IntegerAttr)
+    output = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(self, x: SSAValue, scales, axis: int):
+        super().__init__(
+            operands=[x],
+            properties={
+                "scales": DenseArrayBase.from_list(f64, [float(v) for v in scales]),
+                "axis": int_attr(axis),
+            },
+            result_types=[TensorType(f32, shape_of(x))],
+        )
+
+    def verify_(self) -> None:
+        shape, axis = shape_of(self.input), self.axis.value.data
+        if not 0 <= axis < len(shape) or len(self.scales.get_values()) != shape[axis]:
+            raise VerifyException("dequantize_channels needs one scale per index of its axis")
+        if not all(v > 0 for v in self.scales.get_values()):
+            raise VerifyException("dequantize_channels scales must be > 0")
+
+
+@irdl_op_definition
+class RequantizeOp(GraphOp):
+    """int32 → int8 by a fixed-point multiplier, as the accelerator's ALU computes it:
+
+        t = (x + 2^(pre_shift-1)) >> pre_shift          (if pre_shift > 0)
+        u = t * multipliers[c]                          (c: index along axis 1; one entry = all)
+        y = clip(((u + 2^(shift-1)) >> shift) + zero_point, clip_min, clip_max)
+
+    Shifts round half up (ADD + arithmetic SHR); shift ≤ 0 multiplies by 2^-shift. Without
+    `multipliers` and `pre_shift` it is a rounding shift (power-of-two scales). A fused ReLU is a
+    clip. The compiler picks pre_shift so that t * multiplier fits 32 bits.
     """
 
     name = "graph.requantize"
@@ -324,21 +360,53 @@ class RequantizeOp(GraphOp):
     zero_point = prop_def(IntegerAttr)
     clip_min = prop_def(IntegerAttr)
     clip_max = prop_def(IntegerAttr)
+    pre_shift = opt_prop_def(IntegerAttr)
+    multipliers = opt_prop_def(DenseArrayBase)
     output = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
-    def __init__(self, x: SSAValue, shift: int, zero_point: int, clip_min: int, clip_max: int):
+    def __init__(
+        self,
+        x: SSAValue,
+        shift: int,
+        zero_point: int,
+        clip_min: int,
+        clip_max: int,
+        multipliers=None,
+        pre_shift: int = 0,
+    ):
         out = TensorType(i8, shape_of(x))
-        super().__init__(
-            operands=[x],
-            properties={
-                "shift": int_attr(shift),
-                "zero_point": int_attr(zero_point),
-                "clip_min": int_attr(clip_min),
-                "clip_max": int_attr(clip_max),
-            },
-            result_types=[out],
+        props = {
+            "shift": int_attr(shift),
+            "zero_point": int_attr(zero_point),
+            "clip_min": int_attr(clip_min),
+            "clip_max": int_attr(clip_max),
+        }
+        if multipliers is not None:
+            props["multipliers"] = ints(multipliers)
+        if pre_shift:
+            props["pre_shift"] = int_attr(pre_shift)
+        super().__init__(operands=[x], properties=props, result_types=[out])
+
+    @property
+    def multiplier_values(self) -> tuple[int, ...]:
+        return tuple(self.multipliers.get_values()) if self.multipliers is not None else (1,)
+
+    @property
+    def pre_shift_value(self) -> int:
+        return self.pre_shift.value.data if self.pre_shift is not None else 0
+
+    def with_clip(self, clip_min: int) -> RequantizeOp:
+        """A copy whose lower clip is raised (a fused ReLU)."""
+        return RequantizeOp(
+            self.input,
+            self.shift.value.data,
+            self.zero_point.value.data,
+            max(self.clip_min.value.data, clip_min),
+            self.clip_max.value.data,
+            self.multiplier_values if self.multipliers is not None else None,
+            self.pre_shift_value,
         )
 
     def verify_(self) -> None:
@@ -347,8 +415,14 @@ class RequantizeOp(GraphOp):
         lo, hi = self.clip_min.value.data, self.clip_max.value.data
         if not -128 <= lo <= hi <= 127:
             raise VerifyException(f"requantize clip range [{lo}, {hi}] is not inside int8")
-        if not -31 <= self.shift.value.data <= 31:
-            raise VerifyException("requantize shift must be within -31..31")
+        if not -31 <= self.shift.value.data <= 31 or not 0 <= self.pre_shift_value <= 31:
+            raise VerifyException("requantize shifts must be within -31..31 (pre_shift 0..31)")
+        m = self.multiplier_values
+        shape = shape_of(self.input)
+        if len(m) != 1 and (len(shape) < 2 or len(m) != shape[1]):
+            raise VerifyException("requantize needs one multiplier, or one per channel (axis 1)")
+        if any(not 0 < v < 2**31 for v in m):
+            raise VerifyException("requantize multipliers must be positive 31-bit integers")
 
 
 # ---- the rest of the core: elementwise math, layout, pooling, normalisation -----------------
@@ -651,6 +725,7 @@ Graph = Dialect(
         QuantizeOp,
         DequantizeOp,
         RequantizeOp,
+        DequantizeChannelsOp,
         SubOp,
         MulOp,
         DivOp,

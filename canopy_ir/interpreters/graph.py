@@ -192,9 +192,30 @@ def dequantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     )
 
 
-def requantize(x: np.ndarray, shift: int, zero_point: int, lo: int, hi: int) -> np.ndarray:
+def rounding_shift(v: np.ndarray, shift: int) -> np.ndarray:
+    """(v + 2^(shift-1)) >> shift for shift > 0 (round half up); v << -shift otherwise."""
+    return (v + (1 << (shift - 1))) >> shift if shift > 0 else v << -shift
+
+
+def requantize(
+    x: np.ndarray,
+    shift: int,
+    zero_point: int,
+    lo: int,
+    hi: int,
+    multipliers=(1,),
+    pre_shift: int = 0,
+) -> np.ndarray:
+    """graph.requantize: see its docstring (multipliers along axis 1)."""
     v = x.astype(np.int64)
-    v = (v + (1 << (shift - 1))) >> shift if shift > 0 else v << -shift
+    if pre_shift:
+        v = rounding_shift(v, pre_shift)
+    m = np.asarray(multipliers, np.int64)
+    if m.size > 1:
+        v = v * m.reshape((1, -1) + (1,) * (x.ndim - 2))
+    elif m[0] != 1:
+        v = v * m[0]
+    v = rounding_shift(v, shift)
     return np.clip(v + zero_point, lo, hi).astype(np.int8)
 
 
@@ -393,8 +414,19 @@ class GraphFunctions(InterpreterFunctions):
                 op.zero_point.value.data,
                 op.clip_min.value.data,
                 op.clip_max.value.data,
+                op.multiplier_values,
+                op.pre_shift_value,
             ),
         )
+
+    @impl(graph.DequantizeChannelsOp)
+    def run_dequantize_channels(self, interp, op: graph.DequantizeChannelsOp, args):
+        x = args[0]
+        axis = op.axis.value.data
+        scales = np.asarray(op.scales.get_values(), np.float32)
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        return ((x.astype(np.float32) * scales.reshape(shape)).astype(np.float32),)
 
 
 # One implementation serves every elementwise binary op and matmul.

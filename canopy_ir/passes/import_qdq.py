@@ -6,9 +6,11 @@ Produces: integer `graph.conv2d`/`graph.dense` (int8 × int8 + int32 bias → in
 `graph.requantize` (int32 → int8), integer reshapes/relus, and only the model's input `quantize`
 and output `dequantize` left in float (they run on the host).
 
-Requantization here is a rounding shift, so s_x · s_w / s_y must be a power of two; otherwise the
-node is named in a `QuantizationError`. ONNX rounds half to even, the shift rounds half up: results
-differ by one step on exact ties only. Zero points of activations and weights must be 0 (symmetric).
+Requantization is a rounding shift when s_x · s_w / s_y is a power of two, and otherwise a
+fixed-point multiplier (one per output channel for per-channel weights, `multiplier_bits` wide)
+between a pre-shift that keeps the product inside 32 bits and a rounding shift. ONNX rounds half
+to even and in float: results differ by at most one step, on ties and near-ties only. Activations
+must be int8 with zero point 0 (onnxruntime: ActivationSymmetric=True), weights symmetric int8.
 """
 
 from __future__ import annotations
@@ -43,25 +45,48 @@ def _dq_params(op: graph.DequantizeOp) -> tuple[float, int]:
     return op.scale.value.data, op.zero_point.value.data
 
 
-def _power_of_two_shift(ratio: float, where: str) -> int:
-    """k with ratio == 2^-k exactly (up to float32 rounding of the scales)."""
-    k = -math.log2(ratio)
-    if abs(k - round(k)) > 1e-6:
+def _weight_scales(w_dq, where: str) -> np.ndarray | None:
+    """Per-output-channel weight scales of a dequantized constant weight, or None."""
+    if not isinstance(w_dq.input.owner, graph.ConstOp):
+        return None
+    if isinstance(w_dq, graph.DequantizeOp):
+        scale, zp = _dq_params(w_dq)
+        if zp != 0:
+            raise QuantizationError(f"weights must be symmetric (zero point {zp})", where)
+        return np.array([scale])
+    if isinstance(w_dq, graph.DequantizeChannelsOp):
+        if w_dq.axis.value.data != 0:
+            raise QuantizationError(
+                "per-channel weight scales must be along the output channels (axis 0)", where
+            )
+        return np.asarray(w_dq.scales.get_values(), np.float64)
+    return None
+
+
+def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
+    """Integer multipliers M, pre-shift and shift with M / 2^(pre + shift) ≈ multipliers, the
+    largest M using `bits` bits, and |acc >> pre| * M < 2^31 for |acc| <= acc_bound."""
+    total = int(math.floor(math.log2((2**bits - 1) / multipliers.max())))
+    m = np.maximum(np.rint(multipliers * 2.0**total), 1).astype(np.int64)
+    pre = 0
+    while ((acc_bound >> pre) + 1) * int(m.max()) >= 2**31:
+        pre += 1
+    if total - pre < 0:
         raise QuantizationError(
-            f"requantization scale {ratio:.6g} (s_x * s_w / s_y) is not a power of two; "
-            "shift-only requantization needs power-of-two scales (fixed-point multipliers are "
-            "not supported yet)",
+            f"requantization multiplier {multipliers.max():.4g} is too large "
+            "for a 32-bit fixed-point product",
             where,
         )
-    return int(round(k))
+    return m, pre, total - pre
 
 
 class FoldQuantizedLinear(RewritePattern):
     """quantize((relu)(conv|dense(dequantize(x), dequantize(W), dequantize(b))))
-    → requantize(conv|dense_int(x, W, b))."""
+    → requantize(conv|dense_int(x, W, b)); W may be per-channel (as onnxruntime quantizes)."""
 
-    def __init__(self, pool: WeightPool):
+    def __init__(self, pool: WeightPool, multiplier_bits: int):
         self.pool = pool
+        self.multiplier_bits = multiplier_bits
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
@@ -71,17 +96,32 @@ class FoldQuantizedLinear(RewritePattern):
         if not isinstance(src, graph.Conv2dOp | graph.DenseOp) or not _single_use(src.output):
             return
         x_dq, w_dq = src.input.owner, src.weight.owner
-        if not isinstance(x_dq, graph.DequantizeOp) or not isinstance(w_dq, graph.DequantizeOp):
-            return
-        if not isinstance(w_dq.input.owner, graph.ConstOp):
+        if not isinstance(x_dq, graph.DequantizeOp):
             return
         where = f"node '{src.node_name}'"
-        (sx, zx), (sw, zw) = _dq_params(x_dq), _dq_params(w_dq)
-        if zx != 0 or zw != 0:
-            raise QuantizationError(f"zero points must be 0 (got input {zx}, weight {zw})", where)
+        sw = (
+            _weight_scales(w_dq, where)
+            if isinstance(w_dq, graph.DequantizeOp | graph.DequantizeChannelsOp)
+            else None
+        )
+        if sw is None:
+            return
+        sx, zx = _dq_params(x_dq)
+        if zx != 0:
+            raise QuantizationError(
+                f"activations must be symmetric (input zero point {zx}); "
+                "quantize with ActivationSymmetric=True",
+                where,
+            )
+        if graph.is_unsigned(graph.elem_of(q.output)):
+            raise QuantizationError(
+                "uint8 activations are not supported: quantize with activation_type=QInt8", where
+            )
         sy, zy = q.scale.value.data, q.zero_point.value.data
-        shift = _power_of_two_shift(sx * sw / sy, where)
-        bias = self._int_bias(src, sx * sw, where) if src.bias is not None else None
+        weights = self.pool[w_dq.input.owner.weight.data]
+        channels = weights.shape[0]
+        acc_scales = sx * np.broadcast_to(sw, (channels,))
+        bias = self._int_bias(src, acc_scales, where) if src.bias is not None else None
         new_ops = []
         if bias is not None and not isinstance(bias, SSAValue):
             new_ops.append(bias)
@@ -101,29 +141,58 @@ class FoldQuantizedLinear(RewritePattern):
         else:
             compute = graph.DenseOp(x_dq.input, w_dq.input, bias, out_type)
         compute.attributes["onnx_node"] = src.attributes["onnx_node"]
-        requant = graph.RequantizeOp(
-            compute.output, shift, zy, max(-128, zy) if relu else -128, 127
-        )
+        lo = max(-128, zy) if relu else -128
+        ratios = acc_scales / sy
+        k = -math.log2(ratios[0])
+        if np.allclose(ratios, ratios[0], rtol=1e-9) and abs(k - round(k)) < 1e-6:
+            requant = graph.RequantizeOp(compute.output, int(round(k)), zy, lo, 127)
+        else:  # arbitrary or per-channel scales: a fixed-point multiplier per channel
+            bias_values = (
+                self.pool[bias.owner.weight.data] if bias is not None else np.zeros(channels)
+            )
+            bound = int(
+                (
+                    np.abs(weights.reshape(channels, -1).astype(np.int64)).sum(1) * 128
+                    + np.abs(bias_values.astype(np.int64))
+                ).max()
+            )
+            m, pre, shift = fixed_point(ratios, bound, self.multiplier_bits, where)
+            uniform = np.all(m == m[0])
+            requant = graph.RequantizeOp(
+                compute.output,
+                shift,
+                zy,
+                lo,
+                127,
+                [int(m[0])] if uniform else [int(v) for v in m],
+                pre,
+            )
         requant.attributes["onnx_node"] = q.attributes["onnx_node"]
         rewriter.replace(q, [*new_ops, compute, requant], [requant.output])
 
-    def _int_bias(self, src, acc_scale: float, where: str):
+    def _int_bias(self, src, acc_scales: np.ndarray, where: str):
         b = src.bias.owner
-        if isinstance(b, graph.DequantizeOp) and isinstance(b.input.owner, graph.ConstOp):
-            sb, zb = _dq_params(b)
+        if isinstance(b, graph.DequantizeOp | graph.DequantizeChannelsOp) and isinstance(
+            b.input.owner, graph.ConstOp
+        ):
+            if isinstance(b, graph.DequantizeOp):
+                sb, zb = _dq_params(b)
+                scales = np.full(len(acc_scales), sb)
+            else:
+                zb, scales = 0, np.asarray(b.scales.get_values(), np.float64)
             if (
                 zb == 0
-                and math.isclose(sb, acc_scale, rel_tol=1e-6)
+                and np.allclose(scales, acc_scales, rtol=1e-6)
                 and graph.elem_of(b.input) == i32
             ):
                 return b.input
-            values = (self.pool[b.input.owner.weight.data].astype(np.float64) - zb) * sb
+            values = (self.pool[b.input.owner.weight.data].astype(np.float64) - zb) * scales
             name = b.input.owner.weight.data
         elif isinstance(b, graph.ConstOp):
             values, name = self.pool[b.weight.data].astype(np.float64), b.weight.data
         else:
             raise QuantizationError("the bias must be a constant", where)
-        q = np.rint(values / acc_scale)
+        q = np.rint(values / acc_scales)
         if np.abs(q).max(initial=0) >= 2**31:
             raise QuantizationError("the bias does not fit int32 at the accumulator scale", where)
         key = self.pool.add(f"{name}.i32", q.astype(np.int32))
@@ -181,9 +250,7 @@ class FoldReluIntoRequantize(RewritePattern):
             return
         if rq.zero_point.value.data != 0:
             return
-        new = graph.RequantizeOp(
-            rq.input, rq.shift.value.data, 0, max(rq.clip_min.value.data, 0), rq.clip_max.value.data
-        )
+        new = rq.with_clip(0)
         new.attributes.update(rq.attributes)
         rewriter.replace(op, [new], [new.output])
 
@@ -191,10 +258,11 @@ class FoldReluIntoRequantize(RewritePattern):
 @dataclass(frozen=True)
 class ImportQdqPass(ModulePass):
     name = "import-qdq"
+    multiplier_bits: int = 15  # fixed-point multipliers for non-power-of-two scales
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = [
-            FoldQuantizedLinear(pool_of(op)),
+            FoldQuantizedLinear(pool_of(op), self.multiplier_bits),
             SinkDequantize(),
             FoldQuantizeDequantize(),
             FoldReluIntoRequantize(),

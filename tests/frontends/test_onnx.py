@@ -54,12 +54,21 @@ def test_dynamic_input_needs_a_fixed_shape():
     assert "tensor<1x3x4x4xf32>" in str(module)
 
 
-def test_per_axis_quantization_is_reported_as_unsupported():
+def test_per_axis_weights_import_and_a_mismatched_axis_is_refused():
+    from canopy_ir.dialects import graph
+
     m = build_qdq_model((1, 3, 4, 4), [("conv", 2, 1, 1, 0, 1, False, False)])
+    weight_dq = next(
+        n for n in m.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3"
+    )
     for init in m.graph.initializer:
-        if init.name == "c4":  # the weight scale
-            init.CopyFrom(onnx.numpy_helper.from_array(np.full(2, 2**-7, np.float32), "c4"))
-    with pytest.raises(UnsupportedOpError, match="per-axis quantization"):
+        if init.name == weight_dq.input[1]:  # the weight scale becomes per output channel
+            init.CopyFrom(onnx.numpy_helper.from_array(np.full(2, 2**-7, np.float32), init.name))
+    weight_dq.attribute.append(helper.make_attribute("axis", 0))
+    module = import_onnx(m)
+    assert any(isinstance(op, graph.DequantizeChannelsOp) for op in module.walk())
+    weight_dq.attribute[-1].i = 1  # axis 1 has 3 entries, the scale vector 2
+    with pytest.raises(UnsupportedOpError, match="per-axis scales that do not match the axis"):
         import_onnx(m)
 
 

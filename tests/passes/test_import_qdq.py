@@ -43,18 +43,36 @@ def test_integer_graph_matches_qdq_semantics(net, seed):
     assert (steps > 0).mean() <= 0.05
 
 
-def test_non_power_of_two_scale_names_the_node():
+def test_non_power_of_two_scale_uses_a_fixed_point_multiplier():
     model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, True, True)])
     weight_dq = next(
         n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3"
     )
     set_initializer(model, weight_dq.input[1], np.float32(0.01))
-    with pytest.raises(QuantizationError, match="node 'l0'.*not a power of two"):
+    bias_dq = next(
+        n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c6"
+    )
+    set_initializer(model, bias_dq.input[1], np.float32(2**-6 * 0.01))  # s_x * s_w
+    module = integer_graph(model)
+    (rq,) = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
+    assert rq.multipliers is not None and 2**14 <= rq.multiplier_values[0] < 2**15
+    x = random_input((1, 3, 5, 5), 3)
+    steps = np.abs(graph_output(module, x) - graph_output(import_onnx(model), x)) / output_scale(
+        model
+    )
+    assert steps.max() <= 1
+
+
+def test_uint8_activations_are_refused_naming_the_node():
+    model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
+    out_q = [n for n in model.graph.node if n.op_type == "QuantizeLinear"][1]
+    set_initializer(model, out_q.input[2], np.uint8(0))
+    with pytest.raises(QuantizationError, match="node 'l0'.*uint8 activations"):
         run_passes(import_onnx(model), ["import-qdq"])
 
 
 def test_nonzero_activation_zero_point_is_refused():
     model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
     set_initializer(model, "c2", np.int8(3))  # the input's zero point
-    with pytest.raises(QuantizationError, match="zero points must be 0"):
+    with pytest.raises(QuantizationError, match="activations must be symmetric \\(input zero point 3\\)"):
         run_passes(import_onnx(model), ["import-qdq"])
