@@ -30,6 +30,10 @@ class HwConfig:
     # Timing (canopy-ir's extension of VTA's keys; used by the cycle model only)
     CLOCK_MHZ: int = 100
     DRAM_LATENCY_CYCLES: int = 64  # cycles from a DMA request to its first data beat
+    # Width of the ALU MUL operand: VTA's hardware builds multiply by 8 signed bits. Fixed-point
+    # requantization applies its multipliers in pieces of min(7, ALU_MUL_BITS - 1) bits, so it
+    # runs on stock VTA; the verifier and the simulator enforce the width.
+    ALU_MUL_BITS: int = 8
 
     # --- derived sizes -------------------------------------------------------------------
     @property
@@ -149,6 +153,8 @@ class HwConfig:
         for key in ("LOG_BATCH", "LOG_BLOCK_IN", "LOG_BLOCK_OUT"):
             if not 0 <= getattr(self, key) <= 8:
                 raise HardwareConfigError(f"{key}={getattr(self, key)} is outside 0..8", source)
+        if not 2 <= self.ALU_MUL_BITS <= 32:
+            raise HardwareConfigError(f"ALU_MUL_BITS={self.ALU_MUL_BITS} is outside 2..32", source)
         for buf in ("uop", "inp", "wgt", "acc"):
             if self.log_depth(buf) < 1:
                 raise HardwareConfigError(f"the {buf} buffer holds less than two elements", source)

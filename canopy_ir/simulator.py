@@ -255,6 +255,14 @@ class FunctionalSimulator:
             self.acc[dst] = 0
             return
         op = AluOp(insn.alu_opcode)
+        if op == AluOp.MUL:
+            operand = np.int64(insn.imm) if insn.use_imm else self.acc[src]
+            limit = 1 << (self.cfg.ALU_MUL_BITS - 1)
+            if np.any(operand < -limit) or np.any(operand >= limit):
+                raise DeviceError(
+                    f"MUL operand exceeds the ALU's {self.cfg.ALU_MUL_BITS}-bit multiplier",
+                    f"instruction {index}",
+                )
         n = np.arange(len(dst))
         first_write = np.full(len(self.acc), len(dst), np.int64)
         np.minimum.at(first_write, dst, n)

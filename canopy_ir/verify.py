@@ -51,6 +51,14 @@ def verify_stream(
             raise VerificationError(str(exc)) from None
         if isinstance(insn, isa.MemInsn):
             _check_memory_instruction(insn, where, uops, uop_offset)
+        if isinstance(insn, isa.AluInsn) and insn.alu_opcode == isa.AluOp.MUL and insn.use_imm:
+            limit = 1 << (cfg.ALU_MUL_BITS - 1)
+            if not -limit <= insn.imm < limit:
+                raise VerificationError(
+                    f"MUL by {insn.imm} needs more than the ALU's "
+                    f"{cfg.ALU_MUL_BITS}-bit multiply operand",
+                    where,
+                )
         if isinstance(insn, isa.LoopInsn) and insn.uop_bgn > insn.uop_end:
             raise VerificationError(f"uop_bgn {insn.uop_bgn} > uop_end {insn.uop_end}", where)
         reads, writes = foot.of(insn)

@@ -110,6 +110,12 @@ MUTATIONS = {
         {},
         "iter_in=16384 does not fit 14 bits",
     ),
+    "multiply operand wider than the ALU's": (
+        lambda s, k: (setattr(s[k], "alu_opcode", isa.AluOp.MUL), setattr(s[k], "imm", 300)),
+        isa.AluInsn,
+        {"use_imm": 1},
+        "MUL by 300 needs more than the ALU's 8-bit multiply operand",
+    ),
     "no finish": (lambda s, k: s.pop(), isa.FinishInsn, {}, "does not end with FINISH"),
 }
 

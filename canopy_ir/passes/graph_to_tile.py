@@ -97,10 +97,19 @@ class Tiling:
     dram_bytes: int
 
 
-def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
+def choose_tiling(
+    g: ConvGeometry,
+    cfg: HwConfig,
+    layer: str,
+    requant: Requant | None = None,
+) -> Tiling:
     """Smallest DRAM traffic among tilings that fit every buffer (inputs re-read per
     output-channel chunk, weights re-read per row chunk)."""
     taps = g.kh * g.kw
+    requant = requant or Requant(0, 0, -128, 127)
+    tiles = 1 + requant.scratch_tiles  # accumulator copies of the tile the requantization needs
+    slots = 1 + requant.pieces  # per-block accumulator slots: bias, multiplier pieces
+    alu_uops = 3 * requant.pieces + 12
     d_inp, d_wgt, d_acc, d_uop = (cfg.usable_depth(b) for b in ("inp", "wgt", "acc", "uop"))
     e_inp, e_wgt = cfg.elem_bytes("inp"), cfg.elem_bytes("wgt")
     tib = next(
@@ -111,7 +120,7 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
         ),
         None,
     )
-    if tib is None or g.ow + 1 > d_acc:
+    if tib is None or g.ow * tiles + slots > d_acc:
         raise LoweringError(
             f"one output row ({g.ow} elements, input rows of {g.wp} elements × {g.rows_in(1)}) "
             f"does not fit the on-chip buffers (inp {d_inp}, acc {d_acc}); width tiling is not "
@@ -120,10 +129,13 @@ def choose_tiling(g: ConvGeometry, cfg: HwConfig, layer: str) -> Tiling:
         )
     best = None
     for tob in range(1, g.cob + 1):
-        if tob * tib * taps > d_wgt or tob * tib * taps + 2 * tob + 1 > d_uop:
+        if tob * tib * taps > d_wgt or tob * tib * taps + (2 + slots) * tob + alu_uops > d_uop:
             break
         for toh in range(1, g.oh + 1):
-            if tob * toh * g.ow + tob > d_acc or tib * g.rows_in(toh) * g.wp > d_inp:
+            if (
+                tob * toh * g.ow * tiles + slots * tob > d_acc
+                or tib * g.rows_in(toh) * g.wp > d_inp
+            ):
                 break
             tiles = g.nb * ceil_div(g.cob, tob) * ceil_div(g.oh, toh)
             per_tile = g.cib * g.rows_in(toh) * g.w * e_inp + tob * g.cib * taps * e_wgt
@@ -148,20 +160,135 @@ def _loop(**kw) -> dict:
     return base
 
 
-def requant_steps(shift: int, zero_point: int, lo: int, hi: int) -> list[tuple[AluOp, int]]:
-    """ALU immediates that compute graph.requantize: a rounding shift (add half, shift right;
-    shifts over 15 first drop low bits so the rounding constant fits the 16-bit immediate),
-    the zero point, then the clip."""
-    steps: list[tuple[AluOp, int]] = []
+@dataclass(frozen=True)
+class Requant:
+    """graph.requantize's parameters, as the tile program needs them."""
+
+    shift: int
+    zero_point: int
+    lo: int
+    hi: int
+    pre_shift: int = 0
+    multipliers: tuple[int, ...] = (1,)  # one, or one per output channel
+    piece_bits: int = 7  # multipliers are applied in pieces this wide (ALU MUL operand)
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.multipliers) > 1
+
+    @property
+    def pieces(self) -> int:
+        """How many piece_bits-wide pieces the largest multiplier needs (0: no multiply)."""
+        largest = max(self.multipliers)
+        return 0 if largest == 1 else -(-largest.bit_length() // self.piece_bits)
+
+    def piece(self, j: int) -> tuple[int, ...]:
+        """Piece j (least significant first) of every multiplier."""
+        mask = (1 << self.piece_bits) - 1
+        return tuple((m >> (j * self.piece_bits)) & mask for m in self.multipliers)
+
+    @property
+    def scratch_tiles(self) -> int:
+        """Tile-sized accumulator regions the multiply needs besides the tile itself."""
+        return 0 if self.pieces <= 1 else (1 if self.pieces == 2 else 2)
+
+
+def rounding_shift_steps(shift: int) -> list[tuple[AluOp, int]]:
+    """ALU immediates for (x + 2^(shift-1)) >> shift (x << -shift when shift < 0). Shifts over
+    15 first drop low bits, so that the rounding constant fits the 16-bit immediate:
+    floor((x + 2^(s-1)) / 2^s) == floor((floor(x / 2^(s-15)) + 2^14) / 2^15)."""
     if shift > 15:
-        steps += [(AluOp.SHR, shift - 15), (AluOp.ADD, 1 << 14), (AluOp.SHR, 15)]
-    elif shift > 0:
-        steps += [(AluOp.ADD, 1 << (shift - 1)), (AluOp.SHR, shift)]
-    elif shift < 0:
-        steps += [(AluOp.SHR, shift)]
+        return [(AluOp.SHR, shift - 15), (AluOp.ADD, 1 << 14), (AluOp.SHR, 15)]
+    if shift > 0:
+        return [(AluOp.ADD, 1 << (shift - 1)), (AluOp.SHR, shift)]
+    if shift < 0:
+        return [(AluOp.SHR, shift)]
+    return []
+
+
+def requant_steps(shift: int, zero_point: int, lo: int, hi: int) -> list[tuple[AluOp, int]]:
+    """ALU immediates for the end of graph.requantize: the rounding shift, the zero point, then
+    the clip."""
+    steps = rounding_shift_steps(shift)
     if zero_point:
         steps.append((AluOp.ADD, zero_point))
     return steps + [(AluOp.MAX, lo), (AluOp.MIN, hi)]
+
+
+def _emit_multiply(rq: Requant, tensors, acc, tob, plane, ob0, out_loops, everything, g) -> int:
+    """acc tile := floor(t * M / 2^((k-1)p)) for multipliers M split into k pieces of p bits,
+    by Horner's scheme: v = t*M0 >> p; v = (v + t*M1) >> p; ...; t*M(k-1) + v. Each floor shift
+    composes exactly, every product stays inside 32 bits (|t| < 2^23, pieces < 2^p), and each
+    operand fits the ALU's multiplier. Returns the bits already shifted out, (k-1)p."""
+    k, p = rq.pieces, rq.piece_bits
+    if k == 0:
+        return 0
+    tile_elems = tob * plane
+    slots = tile_elems * (1 + rq.scratch_tiles) + tob  # after the tile, scratch and biases
+
+    def multiply(region: int, j: int) -> None:
+        factors = rq.piece(j)
+        if rq.per_channel:  # piece j of each block's multipliers, broadcast over the block
+            slot = slots + j * tob
+            _kv(
+                tile.LoadOp,
+                [acc],
+                offset=slot,
+                tensor=tensors[f"multipliers{j}"],
+                dram_offset=ob0,
+                y_size=1,
+                x_size=tob,
+                x_stride=tob,
+            )
+            _kv(
+                tile.AluOp,
+                [acc],
+                op=int(AluOp.MUL),
+                **_loop(**out_loops),
+                uops=[v for ob in range(tob) for v in (region + ob * plane, slot + ob)],
+            )
+        elif factors[0] != 1:
+            _kv(
+                tile.AluOp,
+                [acc],
+                op=int(AluOp.MUL),
+                use_imm=1,
+                imm=factors[0],
+                **everything,
+                uops=[region, 0],
+            )
+
+    def alu(op: AluOp, region: int, imm: int | None = None, src: int | None = None) -> None:
+        if imm is not None:
+            _kv(tile.AluOp, [acc], op=int(op), use_imm=1, imm=imm, **everything, uops=[region, 0])
+        else:
+            _kv(
+                tile.AluOp,
+                [acc],
+                op=int(op),
+                **{**everything, "src_factor_out": g.ow, "src_factor_in": 1},
+                uops=[region, src],
+            )
+
+    def copy_tile(region: int) -> None:  # region := tile (x * 0 = 0, then + tile)
+        alu(AluOp.MUL, region, imm=0)
+        alu(AluOp.ADD, region, src=0)
+
+    if k == 1:
+        multiply(0, 0)
+        return 0
+    scratch, second = tile_elems, 2 * tile_elems
+    copy_tile(scratch)
+    multiply(scratch, 0)
+    alu(AluOp.SHR, scratch, imm=p)
+    for j in range(1, k - 1):
+        copy_tile(second)
+        multiply(second, j)
+        alu(AluOp.ADD, scratch, src=second)
+        alu(AluOp.SHR, scratch, imm=p)
+    multiply(0, k - 1)
+    alu(AluOp.ADD, 0, src=scratch)
+    return (k - 1) * p
 
 
 def emit_conv_kernel(
@@ -184,7 +311,11 @@ def emit_conv_kernel(
     )
     taps = g.kh * g.kw
     with ImplicitBuilder(kernel.body):
-        acc = tile.AllocOp("acc", t.tob * t.toh * g.ow + t.tob).buf  # + room for the biases
+        # + the requantization's scratch copies of the tile, then per-block slots for the biases
+        # and the multiplier pieces
+        acc = tile.AllocOp(
+            "acc", t.tob * t.toh * g.ow * (1 + requant.scratch_tiles) + t.tob * (1 + requant.pieces)
+        ).buf
         inp = tile.AllocOp("inp", t.tib * g.rows_in(t.toh) * g.wp).buf
         wgt = tile.AllocOp("wgt", t.tob * t.tib * taps).buf
         for nb in range(g.nb):
@@ -288,16 +419,18 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
             **_loop(**out_loops, src_factor_out=g.sh * g.wp, src_factor_in=g.sw),
             uops=uops,
         )
-    for op, imm in requant_steps(*requant):
-        _kv(
-            tile.AluOp,
-            [acc],
-            op=int(op),
-            use_imm=1,
-            imm=imm,
-            **_loop(iter_out=tob * toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1),
-            uops=[0, 0],
-        )
+    everything = _loop(iter_out=tob * toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1)
+
+    def alu_imm(op: AluOp, imm: int) -> None:
+        _kv(tile.AluOp, [acc], op=int(op), use_imm=1, imm=imm, **everything, uops=[0, 0])
+
+    for op, imm in rounding_shift_steps(requant.pre_shift):
+        alu_imm(op, imm)
+    shift = requant.shift - _emit_multiply(
+        requant, tensors, acc, tob, plane, ob0, out_loops, everything, g
+    )
+    for op, imm in requant_steps(shift, requant.zero_point, requant.lo, requant.hi):
+        alu_imm(op, imm)
     # one 2-D store: row y is output-channel block ob0 + y, its plane strided by OH x OW in DRAM
     _kv(
         tile.StoreOp,
@@ -479,13 +612,22 @@ class _Lowering:
         if has_bias:
             bias = self.pool[op.bias.owner.weight.data]
             tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
-        tiling = choose_tiling(geometry, cfg, layer)
-        requant = (
+        requant = Requant(
             rq.shift.value.data,
             rq.zero_point.value.data,
             rq.clip_min.value.data,
             rq.clip_max.value.data,
+            rq.pre_shift_value,
+            rq.multiplier_values,
+            min(7, cfg.ALU_MUL_BITS - 1),
         )
+        if requant.per_channel:
+            for j in range(requant.pieces):
+                piece = np.asarray(requant.piece(j), np.int32)
+                tensors[f"multipliers{j}"] = self.weight(
+                    f"{layer}.multipliers{j}", pack_bias(piece, cfg), i32
+                )
+        tiling = choose_tiling(geometry, cfg, layer, requant)
         self.kernels.append(emit_conv_kernel(layer, geometry, tiling, tensors, requant, has_bias))
 
 

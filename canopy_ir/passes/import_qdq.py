@@ -63,18 +63,23 @@ def _weight_scales(w_dq, where: str) -> np.ndarray | None:
     return None
 
 
+FIXED_POINT_BITS = 21  # multiplier precision: ~5e-7 relative, below float32's requantization
+PRE_SHIFT_LIMIT = (
+    23  # |acc >> pre_shift| < 2^23 keeps the accelerator's 7-bit-piece products in 32 bits
+)
+
+
 def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
-    """Integer multipliers M, pre-shift and shift with M / 2^(pre + shift) ≈ multipliers, the
-    largest M using `bits` bits, and |acc >> pre| * M < 2^31 for |acc| <= acc_bound."""
+    """Integer multipliers M (the largest `bits` wide), pre-shift and shift with
+    M / 2^(pre + shift) ≈ multipliers, and |acc| >> pre < 2^PRE_SHIFT_LIMIT for |acc| <= acc_bound
+    (graph-to-tile multiplies in 7-bit pieces; see its docstring)."""
     total = int(math.floor(math.log2((2**bits - 1) / multipliers.max())))
     m = np.maximum(np.rint(multipliers * 2.0**total), 1).astype(np.int64)
-    pre = 0
-    while ((acc_bound >> pre) + 1) * int(m.max()) >= 2**31:
-        pre += 1
+    pre = max(0, acc_bound.bit_length() - PRE_SHIFT_LIMIT)
     if total - pre < 0:
         raise QuantizationError(
             f"requantization multiplier {multipliers.max():.4g} is too large "
-            "for a 32-bit fixed-point product",
+            "for fixed-point arithmetic",
             where,
         )
     return m, pre, total - pre
@@ -258,7 +263,7 @@ class FoldReluIntoRequantize(RewritePattern):
 @dataclass(frozen=True)
 class ImportQdqPass(ModulePass):
     name = "import-qdq"
-    multiplier_bits: int = 15  # fixed-point multipliers for non-power-of-two scales
+    multiplier_bits: int = FIXED_POINT_BITS  # fixed-point multipliers for other scales
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = [

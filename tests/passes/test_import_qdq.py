@@ -55,7 +55,7 @@ def test_non_power_of_two_scale_uses_a_fixed_point_multiplier():
     set_initializer(model, bias_dq.input[1], np.float32(2**-6 * 0.01))  # s_x * s_w
     module = integer_graph(model)
     (rq,) = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
-    assert rq.multipliers is not None and 2**14 <= rq.multiplier_values[0] < 2**15
+    assert rq.multipliers is not None and 2**20 <= rq.multiplier_values[0] < 2**21
     x = random_input((1, 3, 5, 5), 3)
     steps = np.abs(graph_output(module, x) - graph_output(import_onnx(model), x)) / output_scale(
         model
@@ -74,5 +74,7 @@ def test_uint8_activations_are_refused_naming_the_node():
 def test_nonzero_activation_zero_point_is_refused():
     model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
     set_initializer(model, "c2", np.int8(3))  # the input's zero point
-    with pytest.raises(QuantizationError, match="activations must be symmetric \\(input zero point 3\\)"):
+    with pytest.raises(
+        QuantizationError, match="activations must be symmetric \\(input zero point 3\\)"
+    ):
         run_passes(import_onnx(model), ["import-qdq"])
