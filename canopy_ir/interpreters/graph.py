@@ -441,3 +441,20 @@ def run_graph(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
     interp.register_implementations(FuncFunctions())
     interp.register_implementations(GraphFunctions(module))
     return list(interp.call_op("main", tuple(inputs)))
+
+
+def evaluate_all(module: ModuleOp, *inputs: np.ndarray) -> dict:
+    """Run `@main` op by op and return the value of every SSA value (for calibration and
+    per-layer reports)."""
+    from xdsl.dialects import func
+
+    main = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    interp = Interpreter(module)
+    interp.register_implementations(GraphFunctions(module))
+    values = dict(zip(main.args, inputs, strict=True))
+    for op in main.body.block.ops:
+        if isinstance(op, func.ReturnOp):
+            break
+        results = interp.run_op(op, tuple(values[v] for v in op.operands))
+        values.update(zip(op.results, results, strict=True))
+    return values

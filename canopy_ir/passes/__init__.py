@@ -7,6 +7,12 @@ from collections.abc import Callable
 from xdsl.passes import ModulePass
 
 
+def _quantize():
+    from canopy_ir.passes.quantize import QuantizePass
+
+    return QuantizePass
+
+
 def _import_qdq():
     from canopy_ir.passes.import_qdq import ImportQdqPass
 
@@ -72,6 +78,7 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "fold-batchnorm": _fold_batchnorm,
     "constant-fold": _constant_fold,
     "dce": _dce,
+    "quantize": _quantize,
     "import-qdq": _import_qdq,
     "graph-to-tile": _graph_to_tile,
     "tile-to-accel": _tile_to_accel,

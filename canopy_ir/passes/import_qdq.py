@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, TensorType, i32
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, StringAttr, TensorType, f64, i32
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -145,7 +145,7 @@ class FoldQuantizedLinear(RewritePattern):
             )
         else:
             compute = graph.DenseOp(x_dq.input, w_dq.input, bias, out_type)
-        compute.attributes["onnx_node"] = src.attributes["onnx_node"]
+        compute.attributes["onnx_node"] = StringAttr(src.node_name)
         lo = max(-128, zy) if relu else -128
         ratios = acc_scales / sy
         k = -math.log2(ratios[0])
@@ -172,7 +172,9 @@ class FoldQuantizedLinear(RewritePattern):
                 [int(m[0])] if uniform else [int(v) for v in m],
                 pre,
             )
-        requant.attributes["onnx_node"] = q.attributes["onnx_node"]
+        requant.attributes["onnx_node"] = StringAttr(q.node_name)
+        requant.attributes["layer"] = StringAttr(src.node_name)
+        requant.attributes["output_scale"] = FloatAttr(sy, f64)  # for reports
         rewriter.replace(q, [*new_ops, compute, requant], [requant.output])
 
     def _int_bias(self, src, acc_scales: np.ndarray, where: str):

@@ -1,0 +1,219 @@
+"""`quantize`: post-training quantization of a float graph from calibration data.
+
+Takes: a float graph module (from the ONNX importer, no QuantizeLinear/DequantizeLinear).
+Produces: the same graph in QDQ form — every conv2d/dense reads `dequantize(quantize(x))`
+activations and dequantized int8 weights and int32 biases, and its result (after a following
+relu) is re-quantized — which `import-qdq` then folds into integer arithmetic.
+
+Activations are symmetric int8, one scale per tensor, from the calibration samples' absolute
+maximum (`method=minmax`) or a high percentile of |x| (`method=percentile`, ignores outliers).
+Weights are symmetric int8, per tensor (`per_channel=0`, the VTA-compatible choice) or per output
+channel. `mode=pow2` rounds every scale up to a power of two, so requantization is a pure
+shift; `mode=fixed` keeps exact scales (fixed-point multipliers). Biases are int32 at scale
+s_x * s_w. Calibration data: an .npz with one array per model input, shaped [samples, ...] (or a
+single sample); without it, `samples` random inputs are used, with a warning.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f32, i8, i32
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from canopy_ir.dialects import graph
+from canopy_ir.errors import QuantizationError
+from canopy_ir.interpreters.graph import evaluate_all
+from canopy_ir.ir import pool_of, string_list
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration ran on synthetic inputs: accuracy will not reflect real data."""
+
+
+def load_calibration(path: str, module: ModuleOp) -> list[tuple[np.ndarray, ...]]:
+    """Calibration samples as tuples of model inputs, validated against the model."""
+    main = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    names = string_list(module, "canopy.inputs")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise QuantizationError(f"cannot read calibration data: {exc}", path) from None
+    missing = [n for n in names if n not in arrays]
+    if missing:
+        raise QuantizationError(
+            f"calibration data has no array for input(s) {missing} (it has {sorted(arrays)})", path
+        )
+    per_input = []
+    for name, arg in zip(names, main.args, strict=True):
+        shape = graph.shape_of(arg)
+        array = arrays[name]
+        if array.dtype.kind not in "fiu":
+            raise QuantizationError(
+                f"calibration input '{name}' has dtype {array.dtype}; expected numbers", path
+            )
+        if tuple(array.shape) == shape:
+            array = array[None]
+        if tuple(array.shape[1:]) != shape:
+            raise QuantizationError(
+                f"calibration input '{name}' has shape {array.shape}; "
+                f"expected [samples, {', '.join(map(str, shape))}]",
+                path,
+            )
+        per_input.append(array.astype(np.float32))
+    return list(zip(*per_input, strict=True))
+
+
+def synthetic_calibration(module: ModuleOp, samples: int) -> list[tuple[np.ndarray, ...]]:
+    warnings.warn(
+        f"no calibration data given: calibrating on {samples} random inputs; give "
+        "real samples with --calibrate data.npz for accurate scales",
+        CalibrationWarning,
+        stacklevel=2,
+    )
+    main = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    rng = np.random.default_rng(0)
+    return [
+        tuple(rng.uniform(-1, 1, graph.shape_of(a)).astype(np.float32) for a in main.args)
+        for _ in range(samples)
+    ]
+
+
+def _scale(amax: float, pow2: bool) -> float:
+    amax = max(float(amax), 1e-12)
+    scale = amax / 127.0
+    return 2.0 ** math.ceil(math.log2(scale)) if pow2 else scale
+
+
+@dataclass(frozen=True)
+class QuantizePass(ModulePass):
+    name = "quantize"
+    calibration: str = ""  # .npz of inputs; empty: synthetic samples (with a warning)
+    samples: int = 16
+    method: str = "minmax"  # or "percentile"
+    percentile: float = 99.99
+    mode: str = "pow2"  # or "fixed"
+    per_channel: int = 0
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.method not in ("minmax", "percentile") or self.mode not in ("pow2", "fixed"):
+            raise QuantizationError("quantize: method is minmax|percentile, mode is pow2|fixed")
+        if self.per_channel and self.mode == "pow2":
+            raise QuantizationError(
+                "per-channel weights need mode=fixed (a power-of-two scale "
+                "per channel would need a shift per channel)"
+            )
+        if any(isinstance(o, graph.QuantizeOp | graph.DequantizeOp) for o in op.walk()):
+            raise QuantizationError(
+                "the model is already quantized (it has QuantizeLinear/"
+                "DequantizeLinear); use import-qdq"
+            )
+        samples = (
+            load_calibration(self.calibration, op)
+            if self.calibration
+            else synthetic_calibration(op, self.samples)
+        )
+        amax = self._ranges(op, samples)
+        self._rewrite(op, amax)
+        op.verify()
+
+    def _ranges(self, module: ModuleOp, samples) -> dict:
+        seen: dict = {}
+        for inputs in samples:
+            for value, array in evaluate_all(module, *inputs).items():
+                if isinstance(array, np.ndarray) and array.dtype == np.float32:
+                    seen.setdefault(value, []).append(np.abs(array).reshape(-1))
+        if self.method == "minmax":
+            return {v: float(np.max(np.concatenate(a))) for v, a in seen.items()}
+        return {
+            v: float(np.percentile(np.concatenate(a), self.percentile)) for v, a in seen.items()
+        }
+
+    def _rewrite(self, module: ModuleOp, amax: dict) -> None:
+        pool = pool_of(module)
+        pow2 = self.mode == "pow2"
+        quantized: dict = {}  # float value -> its dequantize(quantize(value)) replacement
+
+        def named(op, name: str):
+            op.attributes["onnx_node"] = StringAttr(name)
+            return op
+
+        def qdq(value, where_op):
+            if value in quantized:
+                return quantized[value]
+            if isinstance(value.owner, graph.DequantizeOp):  # already quantized upstream
+                return value.owner
+            scale = _scale(amax[value], pow2)
+            label = f"{where_op.node_name}.input"
+            q = named(
+                graph.QuantizeOp(value, scale, 0, TensorType(i8, graph.shape_of(value))),
+                f"{label}_Q",
+            )
+            dq = named(graph.DequantizeOp(q.output, scale, 0, value.type), f"{label}_DQ")
+            Rewriter.insert_op([q, dq], InsertPoint.before(where_op))
+            quantized[value] = dq
+            return dq
+
+        for layer in [o for o in module.walk() if isinstance(o, graph.Conv2dOp | graph.DenseOp)]:
+            if graph.elem_of(layer.output) != f32 or not isinstance(
+                layer.weight.owner, graph.ConstOp
+            ):
+                continue
+            name = layer.node_name
+            x_dq = qdq(layer.input, layer)
+            layer.operands[0] = x_dq.output
+            w = pool[layer.weight.owner.weight.data].astype(np.float64)
+            axes = tuple(range(1, w.ndim))
+            if self.per_channel:
+                sw = np.array([_scale(a, False) for a in np.abs(w).max(axis=axes)])
+                qw = np.clip(np.rint(w / sw.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127)
+            else:
+                sw = np.array([_scale(np.abs(w).max(), pow2)])
+                qw = np.clip(np.rint(w / sw[0]), -127, 127)
+            w_const = graph.ConstOp(
+                pool.add(f"{name}.weight.q", qw.astype(np.int8)), TensorType(i8, w.shape)
+            )
+            if self.per_channel:
+                w_dq = graph.DequantizeChannelsOp(w_const.output, sw, 0)
+            else:
+                w_dq = graph.DequantizeOp(w_const.output, float(sw[0]), 0, TensorType(f32, w.shape))
+            new_ops = [w_const, w_dq]
+            layer.operands[1] = w_dq.output
+            if layer.bias is not None and isinstance(layer.bias.owner, graph.ConstOp):
+                b = pool[layer.bias.owner.weight.data].astype(np.float64)
+                acc_scale = x_dq.scale.value.data * np.broadcast_to(sw, b.shape)
+                qb = np.rint(b / acc_scale)
+                if np.abs(qb).max(initial=0) >= 2**31:
+                    raise QuantizationError("the bias does not fit int32", f"node '{name}'")
+                b_const = graph.ConstOp(
+                    pool.add(f"{name}.bias.q", qb.astype(np.int32)), TensorType(i32, b.shape)
+                )
+                b_dq = graph.DequantizeChannelsOp(b_const.output, acc_scale, 0)
+                new_ops += [b_const, b_dq]
+                layer.operands[2] = b_dq.output
+            Rewriter.insert_op(new_ops, InsertPoint.before(layer))
+            # the layer's result, after a relu that only it feeds, is re-quantized
+            out = layer.output
+            users = list(out.uses)
+            if len(users) == 1 and isinstance(users[0].operation, graph.ReluOp):
+                out = users[0].operation.output
+            consumers = list(out.uses)
+            if not consumers:
+                continue
+            scale = _scale(amax[out], pow2)
+            q = named(
+                graph.QuantizeOp(out, scale, 0, TensorType(i8, graph.shape_of(out))),
+                f"{name}.output_Q",
+            )
+            dq = named(graph.DequantizeOp(q.output, scale, 0, out.type), f"{name}.output_DQ")
+            Rewriter.insert_op([q, dq], InsertPoint.after(out.owner))
+            for use in consumers:
+                use.operation.operands[use.index] = dq.output
+            quantized[out] = dq
