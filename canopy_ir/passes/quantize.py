@@ -61,10 +61,12 @@ def load_calibration(path: str, module: ModuleOp) -> list[tuple[np.ndarray, ...]
             )
         if tuple(array.shape) == shape:
             array = array[None]
+        elif shape and shape[0] == 1 and tuple(array.shape[1:]) == shape[1:]:
+            array = array[:, None]  # samples stacked along the batch axis of a batch-1 model
         if tuple(array.shape[1:]) != shape:
             raise QuantizationError(
-                f"calibration input '{name}' has shape {array.shape}; "
-                f"expected [samples, {', '.join(map(str, shape))}]",
+                f"calibration input '{name}' has shape {array.shape}; expected "
+                f"[samples, {', '.join(map(str, shape))}] (or samples along the batch axis)",
                 path,
             )
         per_input.append(array.astype(np.float32))

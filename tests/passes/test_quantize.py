@@ -1,0 +1,151 @@
+"""Post-training quantization (`quantize`), fixed-point requantization, and quantized-op
+semantics against the onnx package's reference implementation."""
+
+import math
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from onnx import TensorProto, helper
+from train_shapes import make_dataset, to_onnx, train
+
+import canopy_ir
+from canopy_ir.compile import compile_model
+from canopy_ir.compile import main as compile_main
+from canopy_ir.errors import QuantizationError
+from canopy_ir.interpreters.graph import dequantize, quantize, requantize, run_graph
+from canopy_ir.passes.import_qdq import fixed_point
+from canopy_ir.pipeline import run_passes
+from frontends.onnx import import_onnx
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("shapes")
+    onnx.save(to_onnx(train()), d / "shapes.onnx")
+    calib, _ = make_dataset(64, seed=10)
+    np.savez(d / "calib.npz", image=calib)
+    return d
+
+
+@pytest.mark.parametrize("mode,per_channel", [("pow2", False), ("fixed", False), ("fixed", True)])
+def test_trained_cnn_keeps_its_accuracy_on_the_card(trained, mode, per_channel):
+    x, y = make_dataset(600, seed=20)
+    float_model = import_onnx(trained / "shapes.onnx")
+    float_acc = np.mean(
+        [np.argmax(run_graph(float_model, x[i : i + 1])[0]) == y[i] for i in range(len(y))]
+    )
+    out = trained / f"{mode}{per_channel}.canopy"
+    compile_model(
+        trained / "shapes.onnx",
+        out,
+        calibrate=str(trained / "calib.npz"),
+        quant_mode=mode,
+        per_channel=per_channel,
+    )
+    card = canopy_ir.InferenceSession(str(out))
+    int8_acc = np.mean(
+        [np.argmax(card.run(None, {"image": x[i : i + 1]})[0]) == y[i] for i in range(len(y))]
+    )
+    assert float_acc > 0.9  # the model did learn
+    assert float_acc - int8_acc <= 0.01
+
+
+@given(st.integers(0, 2**16), st.floats(1e-4, 10.0), st.integers(-128, 127), st.booleans())
+def test_quantize_and_dequantize_match_the_onnx_reference_exactly(
+    seed, scale, zero_point, unsigned
+):
+    from onnx.reference import ReferenceEvaluator
+
+    dtype = np.uint8 if unsigned else np.int8
+    zp = np.array(zero_point % 256 if unsigned else zero_point, dtype)
+    scale = np.float32(scale)
+    x = (np.random.default_rng(seed).normal(0, 200 * scale, 64)).astype(np.float32)
+    node_q = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"])
+    node_dq = helper.make_node("DequantizeLinear", ["y", "s", "z"], ["x2"])
+    g = helper.make_graph(
+        [node_q, node_dq],
+        "g",
+        [
+            helper.make_tensor_value_info(n, t, s)
+            for n, t, s in (
+                ("x", TensorProto.FLOAT, [64]),
+                ("s", TensorProto.FLOAT, []),
+                ("z", helper.np_dtype_to_tensor_dtype(zp.dtype), []),
+            )
+        ],
+        [
+            helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(zp.dtype), [64]),
+            helper.make_tensor_value_info("x2", TensorProto.FLOAT, [64]),
+        ],
+    )
+    ref_q, ref_dq = ReferenceEvaluator(helper.make_model(g)).run(
+        None, {"x": x, "s": scale, "z": zp}
+    )
+    ours_q = quantize(x, float(scale), int(zp), dtype)
+    np.testing.assert_array_equal(ours_q, ref_q)
+    np.testing.assert_array_equal(dequantize(ours_q, float(scale), int(zp)), ref_dq)
+
+
+@given(st.floats(1e-5, 0.5), st.integers(1, 2**22), st.integers(0, 2**16))
+def test_fixed_point_requantization_rounds_like_exact_arithmetic(multiplier, bound, seed):
+    m, pre, shift = fixed_point(np.array([multiplier]), bound, 21, "test")
+    acc = np.random.default_rng(seed).integers(-bound, bound + 1, 256).astype(np.int32)
+    exact = acc.astype(np.float64) * multiplier
+    keep = np.abs(exact) < 127  # outside int8 the clip decides
+    got = requantize(acc, shift, 0, -128, 127, [int(m[0])], pre).astype(np.float64)
+    assert np.all(np.abs(got - exact)[keep] <= 0.5 + 2e-3 * max(1, 2**pre * multiplier))
+    far_from_ties = np.abs(np.abs(exact - np.floor(exact)) - 0.5) > 0.01 + 2**pre * multiplier
+    expected = np.floor(exact + 0.5)
+    np.testing.assert_array_equal(got[keep & far_from_ties], expected[keep & far_from_ties])
+    assert math.isclose(m[0] / 2.0 ** (pre + shift), multiplier, rel_tol=1e-5)
+
+
+def test_calibration_data_errors_name_the_tensor(trained, tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, picture=np.zeros((4, 1, 8, 8), np.float32))
+    with pytest.raises(QuantizationError, match="no array for input\\(s\\) \\['image'\\]"):
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+    np.savez(bad, image=np.zeros((4, 3, 8, 8), np.float32))
+    with pytest.raises(QuantizationError, match="'image' has shape \\(4, 3, 8, 8\\)"):
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+    np.savez(bad, image=np.array(["a"] * 64).reshape(1, 1, 8, 8))
+    with pytest.raises(QuantizationError, match="'image' has dtype"):
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+    with pytest.raises(QuantizationError, match="per-channel weights need mode=fixed"):
+        run_passes(import_onnx(trained / "shapes.onnx"), ["quantize{per_channel=1}"])
+
+
+def test_synthetic_calibration_warns_and_quantized_models_are_refused():
+    from small_cnn import build_small_cnn
+
+    with pytest.raises(QuantizationError, match="already quantized"):
+        run_passes(import_onnx(build_small_cnn()), ["quantize"])
+    model = to_onnx(train(steps=5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_passes(import_onnx(model), ["quantize"])
+    assert any("random inputs" in str(w.message) for w in caught)
+
+
+def test_cli_report_prints_per_layer_sqnr(trained, capsys):
+    assert (
+        compile_main(
+            [
+                str(trained / "shapes.onnx"),
+                "-o",
+                str(trained / "r.canopy"),
+                "--calibrate",
+                str(trained / "calib.npz"),
+                "--quant-mode",
+                "fixed",
+                "--report",
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "SQNR dB" in err and "conv" in err and "classifier" in err
