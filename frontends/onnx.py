@@ -91,6 +91,10 @@ NEVER_FOLD = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMu
 FOLD_MAX_ELEMENTS = 1 << 16
 
 
+def _elem_to_onnx(elem: Attribute) -> int:
+    return next(o for o, _, e in _ELEMS if e == elem)
+
+
 def elem_to_numpy(elem: Attribute) -> np.dtype:
     for _, dtype, e in _ELEMS:
         if e == elem:
@@ -116,6 +120,7 @@ class _Importer:
         self.types: dict[str, TensorType] = {}
         self.opsets = {o.domain or "": o.version for o in model.opset_import}
         self.opset = self.opsets.get("", 1)
+        self.contrib_types: dict[str, TensorType] = {}
         self.used = {i for n in model.graph.node for i in n.input} | {
             o.name for o in model.graph.output
         }
@@ -166,7 +171,7 @@ class _Importer:
         unsupported = [
             (_name(n), n.op_type if not n.domain else f"{n.domain}.{n.op_type}", "")
             for n in g.node
-            if n.domain not in ("", "ai.onnx") or n.op_type not in CONVERTERS
+            if _converter(n) is None
         ]
         if unsupported:
             raise UnsupportedOpError(unsupported)
@@ -185,7 +190,7 @@ class _Importer:
                 self.values[info.name] = arg
             for i, node in enumerate(g.node):
                 if i not in folded:
-                    CONVERTERS[node.op_type](self, node)
+                    _converter(node)(self, node)
             results = [self.value(out.name, g.node[-1]) for out in g.output]
             func.ReturnOp(*results)
         main.function_type = func.FunctionType.from_lists(arg_types, [r.type for r in results])
@@ -225,12 +230,44 @@ class _Importer:
                 if i not in folded and self._fold(node):
                     folded.add(i)
                     changed = True
+                changed |= self._contrib_shape(node)
             if not changed:
                 break
         for info in inputs:
             if info.name not in self.types:
                 raise FrontendError(f"input '{info.name}' has an unsupported type or shape")
         return folded
+
+    def _contrib_shape(self, node: onnx.NodeProto) -> bool:
+        """Output types of contrib ops ONNX shape inference does not know (onnxruntime's
+        com.microsoft.QGemm): computed here, handed to the next inference round."""
+        if (
+            node.domain != "com.microsoft"
+            or node.op_type != "QGemm"
+            or node.output[0] in self.types
+        ):
+            return False
+        a = self._type_or_const(node.input[0])
+        b = self._type_or_const(node.input[3])
+        if a is None or b is None:
+            return False
+        attrs = _attrs(node)
+        m = a[1] if attrs.get("transA", 0) else a[0]
+        n = b[0] if attrs.get("transB", 0) else b[1]
+        if _opt_input(node, 7):
+            elem = elem_of_numpy(self.consts[node.input[8]].dtype) if _opt_input(node, 8) else ui8
+        else:
+            elem = f32
+        self.types[node.output[0]] = TensorType(elem, (m, n))
+        self.contrib_types[node.output[0]] = self.types[node.output[0]]
+        return True
+
+    def _type_or_const(self, name: str) -> tuple[int, ...] | None:
+        if name in self.consts:
+            return tuple(self.consts[name].shape)
+        if name in self.types:
+            return tuple(self.types[name].get_shape())
+        return None
 
     def _single_node_model(self, node: onnx.NodeProto) -> onnx.ModelProto:
         ins = [
@@ -271,8 +308,16 @@ class _Importer:
             else:
                 inputs.append(onnx.helper.make_tensor_value_info(name, dtype, value.shape))
         nodes = [n for i, n in enumerate(g.node) if i not in folded]
+        value_info = [
+            onnx.helper.make_tensor_value_info(
+                name, _elem_to_onnx(t.get_element_type()), t.get_shape()
+            )
+            for name, t in self.contrib_types.items()
+        ]
         model = onnx.helper.make_model(
-            onnx.helper.make_graph(nodes, g.name or "main", inputs, list(g.output), inits),
+            onnx.helper.make_graph(
+                nodes, g.name or "main", inputs, list(g.output), inits, value_info=value_info
+            ),
             opset_imports=self.model.opset_import,
             ir_version=max(self.model.ir_version, 4),
             functions=self.model.functions,
@@ -986,22 +1031,36 @@ def _dq(imp, node, name: str, scale_i: int, zp_i: int) -> SSAValue:
     ).output
 
 
+def _dq_weight(imp, node, name: str, scale_i: int, zp_i: int, axis: int) -> SSAValue:
+    """Dequantized weights: per tensor, or per channel along `axis` (zero points 0)."""
+    scale = imp.const(node.input[scale_i], node, "the weight scale")
+    if scale.size == 1:
+        return _dq(imp, node, name, scale_i, zp_i)
+    zp = imp.consts.get(node.input[zp_i]) if _opt_input(node, zp_i) else None
+    if zp is not None and np.any(zp != 0):
+        raise _unsupported(node, "per-channel weights with non-zero zero points")
+    value = imp.value(name, node)
+    return imp.emit(graph.DequantizeChannelsOp(value, scale.reshape(-1), axis), node).output
+
+
 def _qlinear(imp: _Importer, node: onnx.NodeProto) -> None:
     """QLinearConv / QLinearMatMul = quantize(op(dequantize(x), dequantize(w))): the QDQ form
-    that import-qdq turns into integer arithmetic."""
+    that import-qdq turns into integer arithmetic (weights per tensor or per output channel)."""
+    conv = node.op_type == "QLinearConv"
     x = _dq(imp, node, node.input[0], 1, 2)
-    w = _dq(imp, node, node.input[3], 4, 5)
+    w = _dq_weight(imp, node, node.input[3], 4, 5, axis=0 if conv else 1)
     y_scale, y_zp, y_dtype = _quant_params(imp, node, 6, 7)
     out = imp.out_type(node)
     ftype = TensorType(f32, out.get_shape())
-    if node.op_type == "QLinearConv":
+    if conv:
         b = None
         if _opt_input(node, 8):
             bias = imp.const(node.input[8], node, "the bias")
-            sx, sw = (float(imp.consts[node.input[i]].reshape(-1)[0]) for i in (1, 4))
-            b_int = imp.value(node.input[8], node)
+            sx = float(imp.consts[node.input[1]].reshape(-1)[0])
+            sw = imp.consts[node.input[4]].reshape(-1).astype(np.float64)
+            scales = sx * np.broadcast_to(sw, bias.shape)
             b = imp.emit(
-                graph.DequantizeOp(b_int, sx * sw, 0, TensorType(f32, bias.shape)), node
+                graph.DequantizeChannelsOp(imp.value(node.input[8], node), scales, 0), node
             ).output
         a = _attrs(node)
         strides, dil = list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1]))
@@ -1014,6 +1073,52 @@ def _qlinear(imp: _Importer, node: onnx.NodeProto) -> None:
     else:
         y = _binary(imp, node, graph.MatmulOp, x, w, ftype)
     imp.set(node, graph.QuantizeOp(y, y_scale, y_zp, out))
+
+
+def _qgemm(imp: _Importer, node: onnx.NodeProto) -> None:
+    """onnxruntime's com.microsoft.QGemm = [quantize](alpha · dequantize(A) · dequantize(B)ᵀ?
+    + dequantize(C)), C int32 at scale s_A · s_B: the QDQ form import-qdq folds."""
+    a = _attrs(node)
+    if a.get("transA", 0) or float(a.get("alpha", 1.0)) != 1.0:
+        raise _unsupported(node, "transA or alpha other than 1")
+    x = _dq(imp, node, node.input[0], 1, 2)
+    b_name = node.input[3]
+    b_scale = imp.const(node.input[4], node, "the B scale")
+    b_const = imp.const(b_name, node, "B")
+    w = b_const if a.get("transB", 0) else b_const.T  # dense weights are [N, K]
+    w_val = imp.value(_new_const(imp, b_name, np.ascontiguousarray(w)), node)
+    if b_scale.size > 1:
+        zp = imp.consts.get(node.input[5]) if _opt_input(node, 5) else None
+        if zp is not None and np.any(zp != 0):
+            raise _unsupported(node, "per-channel B with non-zero zero points")
+        w_dq = imp.emit(graph.DequantizeChannelsOp(w_val, b_scale.reshape(-1), 0), node).output
+    else:
+        scale, zp, _ = _quant_params(imp, node, 4, 5)
+        w_dq = imp.emit(graph.DequantizeOp(w_val, scale, zp, TensorType(f32, w.shape)), node).output
+    n = w.shape[0]
+    bias = None
+    if _opt_input(node, 6):
+        c = imp.const(node.input[6], node, "C").reshape(-1)
+        sx = float(imp.consts[node.input[1]].reshape(-1)[0])
+        scales = (sx * np.broadcast_to(b_scale.reshape(-1), (n,))).astype(np.float64)
+        c_val = imp.value(
+            _new_const(imp, node.input[6], np.broadcast_to(c, (n,)).astype(np.int32)), node
+        )
+        bias = imp.emit(graph.DequantizeChannelsOp(c_val, scales, 0), node).output
+    out = imp.out_type(node)
+    y = imp.emit(graph.DenseOp(x, w_dq, bias, TensorType(f32, out.get_shape())), node).output
+    if _opt_input(node, 7):
+        y_scale, y_zp, _ = _quant_params(imp, node, 7, 8)
+        imp.set(node, graph.QuantizeOp(y, y_scale, y_zp, out))
+    else:
+        imp.values[node.output[0]] = y
+
+
+def _converter(node: onnx.NodeProto):
+    """The converter of a node (default domain, or supported contrib ops), or None."""
+    if node.domain in ("", "ai.onnx"):
+        return CONVERTERS.get(node.op_type)
+    return CONTRIB_CONVERTERS.get((node.domain, node.op_type))
 
 
 def _integer(imp: _Importer, node: onnx.NodeProto) -> None:
@@ -1122,6 +1227,9 @@ CONVERTERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
     "ConvInteger": _integer,
     "MatMulInteger": _integer,
 }
+
+
+CONTRIB_CONVERTERS = {("com.microsoft", "QGemm"): _qgemm}
 
 
 def load_onnx(path: str | Path) -> onnx.ModelProto:

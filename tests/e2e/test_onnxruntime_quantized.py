@@ -66,7 +66,7 @@ def _model(nodes, inits, in_shape, out_shape):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def quantize(model, shape, per_channel, tmp_path, rng):
+def quantize(model, shape, per_channel, tmp_path, rng, fmt="QDQ"):
     class Reader(quantization.CalibrationDataReader):
         def __init__(self):
             self.data = iter(
@@ -81,7 +81,7 @@ def quantize(model, shape, per_channel, tmp_path, rng):
         str(tmp_path / "float.onnx"),
         str(tmp_path / "int8.onnx"),
         Reader(),
-        quant_format=quantization.QuantFormat.QDQ,
+        quant_format=getattr(quantization.QuantFormat, fmt),
         activation_type=quantization.QuantType.QInt8,
         weight_type=quantization.QuantType.QInt8,
         per_channel=per_channel,
@@ -101,10 +101,13 @@ def _output_scale(path) -> float:
 
 @pytest.mark.parametrize("builder", [conv_net, mlp])
 @pytest.mark.parametrize("per_channel", [False, True])
-def test_onnxruntime_quantized_models_match_onnxruntime(builder, per_channel, tmp_path):
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_onnxruntime_quantized_models_match_onnxruntime(builder, per_channel, fmt, tmp_path):
+    """QDQ: Quantize/DequantizeLinear around float ops; QOperator: QLinearConv and
+    com.microsoft.QGemm."""
     rng = np.random.default_rng(0)
     model, shape = builder(rng)
-    path = quantize(model, shape, per_channel, tmp_path, rng)
+    path = quantize(model, shape, per_channel, tmp_path, rng, fmt)
     assert compile_main([str(path), "-o", str(tmp_path / "m.canopy"), "-q"]) == 0
     card = canopy_ir.InferenceSession(str(tmp_path / "m.canopy"))
     reference = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
