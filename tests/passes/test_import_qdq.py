@@ -78,3 +78,21 @@ def test_nonzero_activation_zero_point_is_refused():
         QuantizationError, match="activations must be symmetric \\(input zero point 3\\)"
     ):
         run_passes(import_onnx(model), ["import-qdq"])
+
+
+def test_non_positive_scale_and_asymmetric_weights_are_refused():
+    from canopy_ir.errors import FrontendError
+
+    model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
+    set_initializer(model, "c1", np.float32(0.0))  # the input scale
+    with pytest.raises(FrontendError, match="scale must be > 0, got 0.0"):
+        import_onnx(model)
+    model = build_qdq_model((1, 3, 5, 5), [("conv", 4, 3, 1, 1, 1, False, False)])
+    weight_dq = next(
+        n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] == "c3"
+    )
+    set_initializer(model, weight_dq.input[2], np.int8(5))
+    with pytest.raises(
+        QuantizationError, match="node 'l0'.*weights must be symmetric \\(zero point 5\\)"
+    ):
+        run_passes(import_onnx(model), ["import-qdq"])
