@@ -394,6 +394,18 @@ class RequantizeOp(GraphOp):
         return tuple(self.multipliers.get_values()) if self.multipliers is not None else (1,)
 
     @property
+    def params(self) -> tuple[int, int, int, int, int, tuple[int, ...]]:
+        """(shift, zero_point, clip_min, clip_max, pre_shift, multipliers)."""
+        return (
+            self.shift.value.data,
+            self.zero_point.value.data,
+            self.clip_min.value.data,
+            self.clip_max.value.data,
+            self.pre_shift_value,
+            self.multiplier_values,
+        )
+
+    @property
     def pre_shift_value(self) -> int:
         return self.pre_shift.value.data if self.pre_shift is not None else 0
 

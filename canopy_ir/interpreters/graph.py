@@ -407,17 +407,8 @@ class GraphFunctions(InterpreterFunctions):
 
     @impl(graph.RequantizeOp)
     def run_requantize(self, interp, op: graph.RequantizeOp, args):
-        return (
-            requantize(
-                args[0],
-                op.shift.value.data,
-                op.zero_point.value.data,
-                op.clip_min.value.data,
-                op.clip_max.value.data,
-                op.multiplier_values,
-                op.pre_shift_value,
-            ),
-        )
+        shift, zero_point, lo, hi, pre_shift, multipliers = op.params
+        return (requantize(args[0], shift, zero_point, lo, hi, multipliers, pre_shift),)
 
     @impl(graph.DequantizeChannelsOp)
     def run_dequantize_channels(self, interp, op: graph.DequantizeChannelsOp, args):

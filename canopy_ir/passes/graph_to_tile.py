@@ -215,6 +215,39 @@ def requant_steps(shift: int, zero_point: int, lo: int, hi: int) -> list[tuple[A
     return steps + [(AluOp.MAX, lo), (AluOp.MIN, hi)]
 
 
+def _broadcast_per_block(
+    acc,
+    tensor: str,
+    slot: int,
+    ob0: int,
+    tob: int,
+    plane: int,
+    region: int,
+    op: AluOp,
+    out_loops: dict,
+) -> None:
+    """Load one accumulator element per output-channel block (biases, multiplier pieces) into
+    acc[slot:slot + tob], then apply `op` with each block's element to that block of the tile at
+    `region`: one LOAD and one ALU instruction, whatever the number of blocks."""
+    _kv(
+        tile.LoadOp,
+        [acc],
+        offset=slot,
+        tensor=tensor,
+        dram_offset=ob0,
+        y_size=1,
+        x_size=tob,
+        x_stride=tob,
+    )
+    _kv(
+        tile.AluOp,
+        [acc],
+        op=int(op),
+        **_loop(**out_loops),
+        uops=[v for ob in range(tob) for v in (region + ob * plane, slot + ob)],
+    )
+
+
 def _emit_multiply(rq: Requant, tensors, acc, tob, plane, ob0, out_loops, everything, g) -> int:
     """acc tile := floor(t * M / 2^((k-1)p)) for multipliers M split into k pieces of p bits,
     by Horner's scheme: v = t*M0 >> p; v = (v + t*M1) >> p; ...; t*M(k-1) + v. Each floor shift
@@ -230,22 +263,8 @@ def _emit_multiply(rq: Requant, tensors, acc, tob, plane, ob0, out_loops, everyt
         factors = rq.piece(j)
         if rq.per_channel:  # piece j of each block's multipliers, broadcast over the block
             slot = slots + j * tob
-            _kv(
-                tile.LoadOp,
-                [acc],
-                offset=slot,
-                tensor=tensors[f"multipliers{j}"],
-                dram_offset=ob0,
-                y_size=1,
-                x_size=tob,
-                x_stride=tob,
-            )
-            _kv(
-                tile.AluOp,
-                [acc],
-                op=int(AluOp.MUL),
-                **_loop(**out_loops),
-                uops=[v for ob in range(tob) for v in (region + ob * plane, slot + ob)],
+            _broadcast_per_block(
+                acc, tensors[f"multipliers{j}"], slot, ob0, tob, plane, region, AluOp.MUL, out_loops
             )
         elif factors[0] != 1:
             _kv(
@@ -354,22 +373,8 @@ def _emit_tile(g, t, tensors, requant, has_bias, acc, inp, wgt, nb, ob0, tob, oh
             uops=[v for ob in range(tob) for v in (ob * plane, 0, 0)],
         )
         if has_bias:  # biases once, beside the tile, then one broadcasting add
-            _kv(
-                tile.LoadOp,
-                [acc],
-                offset=tob * plane,
-                tensor=tensors["bias"],
-                dram_offset=ob0,
-                y_size=1,
-                x_size=tob,
-                x_stride=tob,
-            )
-            _kv(
-                tile.AluOp,
-                [acc],
-                op=int(AluOp.ADD),
-                **_loop(**out_loops),
-                uops=[v for ob in range(tob) for v in (ob * plane, tob * plane + ob)],
+            _broadcast_per_block(
+                acc, tensors["bias"], tob * plane, ob0, tob, plane, 0, AluOp.ADD, out_loops
             )
     ih_start = oh0 * g.sh - g.pt
     rows_in = g.rows_in(toh)
@@ -612,14 +617,9 @@ class _Lowering:
         if has_bias:
             bias = self.pool[op.bias.owner.weight.data]
             tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
+        shift, zero_point, lo, hi, pre_shift, multipliers = rq.params
         requant = Requant(
-            rq.shift.value.data,
-            rq.zero_point.value.data,
-            rq.clip_min.value.data,
-            rq.clip_max.value.data,
-            rq.pre_shift_value,
-            rq.multiplier_values,
-            min(7, cfg.ALU_MUL_BITS - 1),
+            shift, zero_point, lo, hi, pre_shift, multipliers, min(7, cfg.ALU_MUL_BITS - 1)
         )
         if requant.per_channel:
             for j in range(requant.pieces):
