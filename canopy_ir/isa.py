@@ -7,7 +7,6 @@ widths depend on the `HwConfig`, so layouts are computed per config and cached.
 
 from __future__ import annotations
 
-import struct
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
@@ -410,12 +409,6 @@ def decode_uops(data: bytes, config: HwConfig) -> Uops:
     words = np.frombuffer(data, dtype="<u4").astype(np.int64)
     out = [(words >> f.offset) & ((1 << f.width) - 1) for f in layouts(config).uop]
     return Uops(*out)
-
-
-def insn_header(data: bytes) -> tuple[int, ...]:
-    """Opcode and dependency flags of an encoded instruction, without a config."""
-    (low,) = struct.unpack_from("<Q", data)
-    return (low & 7, (low >> 3) & 1, (low >> 4) & 1, (low >> 5) & 1, (low >> 6) & 1)
 
 
 def dram_elem_bytes(memory_type: int, config: HwConfig) -> int:
