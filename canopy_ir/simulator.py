@@ -225,9 +225,32 @@ class FunctionalSimulator:
         that share a destination (every tap and input block of one output block) form one
         im2col matrix product, in float64 (exact: |sum| < 2^53)."""
         iters = len(dst) // uops
-        x = self.inp[src].reshape(iters, uops, self.cfg.batch, self.cfg.block_in)
+        b, bi, bo = self.cfg.batch, self.cfg.block_in, self.cfg.block_out
+        x = self.inp[src].reshape(iters, uops, b, bi)
         dst = dst.reshape(iters, uops)
         uop_dst = self.uop[0][insn.uop_bgn : insn.uop_end]
+        starts = np.flatnonzero(np.r_[True, uop_dst[1:] != uop_dst[:-1]])
+        groups = len(starts)
+        if (
+            uops % groups == 0
+            and np.all(np.diff(np.r_[starts, uops]) == uops // groups)
+            and len(np.unique(uop_dst[starts])) == groups
+        ):
+            # equal, contiguous groups (a convolution's taps x input blocks per output block):
+            # one batched matrix product for all of them
+            per = uops // groups
+            cols = x.reshape(iters, groups, per, b, bi).transpose(1, 0, 3, 2, 4)
+            cols = cols.reshape(groups, iters * b, per * bi).astype(np.float64)
+            w = self.wgt[wgt].reshape(groups, per, bo, bi).transpose(0, 1, 3, 2)
+            w = w.reshape(groups, per * bi, bo).astype(np.float64)
+            sums = np.matmul(cols, w).astype(np.int64)  # (groups, iters*b, bo)
+            sums = sums.reshape(groups, iters, b, bo).transpose(1, 0, 2, 3).reshape(-1, b, bo)
+            targets = dst[:, starts].reshape(-1)
+            if len(np.unique(targets)) == len(targets):
+                self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
+            else:
+                self._accumulate(targets, sums)
+            return
         for d in np.unique(uop_dst):
             sel = np.flatnonzero(uop_dst == d)
             cols = x[:, sel].transpose(0, 2, 1, 3).reshape(iters * self.cfg.batch, -1)

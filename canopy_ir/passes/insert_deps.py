@@ -100,12 +100,22 @@ class _Tokens:
                 relay = self.emit(isa.LoadInsn(memory_type=MemId.UOP), [], [])
                 self.sync(relay, self.latest(other))
         j = self.emit(insn, reads, writes)
-        for other, need in needs.items():
-            if abs(other - m) == 1 and need >= 0 and not self.covered(j, other, need):
-                self.sync(j, self.latest(other))
+        # One producer per queue: the conflicting instruction itself (not a later one, so that
+        # e.g. the next tile's loads wait only for the GEMM that used their buffer) — or, when a
+        # load<->store dependency must pass through compute, the latest compute instruction.
+        producers = {
+            other: need
+            for other, need in needs.items()
+            if abs(other - m) == 1 and need >= 0 and not self.covered(j, other, need)
+        }
         for other in far:
-            if not self.covered(j, other, needs[other]):
-                self.sync(j, self.latest(Module.COMPUTE))
+            via = producers.get(Module.COMPUTE)
+            if not self.covered(j, other, needs[other]) and not self.covered(
+                via if via is not None else -1, other, needs[other]
+            ):
+                producers[Module.COMPUTE] = self.latest(Module.COMPUTE)
+        for producer in producers.values():
+            self.sync(j, producer)
 
 
 def insert_deps(
