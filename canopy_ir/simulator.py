@@ -246,10 +246,7 @@ class FunctionalSimulator:
             sums = np.matmul(cols, w).astype(np.int64)  # (groups, iters*b, bo)
             sums = sums.reshape(groups, iters, b, bo).transpose(1, 0, 2, 3).reshape(-1, b, bo)
             targets = dst[:, starts].reshape(-1)
-            if len(np.unique(targets)) == len(targets):
-                self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
-            else:
-                self._accumulate(targets, sums)
+            self._accumulate(targets, sums)
             return
         for d in np.unique(uop_dst):
             sel = np.flatnonzero(uop_dst == d)
@@ -258,13 +255,13 @@ class FunctionalSimulator:
             sums = (cols.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
             sums = sums.reshape(iters, self.cfg.batch, self.cfg.block_out)
             targets = dst[:, sel[0]]
-            if len(np.unique(targets)) == len(targets):
-                self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
-            else:
-                self._accumulate(targets, sums)
+            self._accumulate(targets, sums)
 
     def _accumulate(self, dst: np.ndarray, values: np.ndarray) -> None:
         """acc[dst[n]] += values[n] for every n; repeated destinations add up; wraps at 32 bit."""
+        if len(np.unique(dst)) == len(dst):  # distinct destinations: a plain indexed add
+            self.acc[dst] = (self.acc[dst].astype(np.int64) + values).astype(np.int32)
+            return
         order = np.argsort(dst, kind="stable")
         sorted_dst = dst[order]
         starts = np.flatnonzero(np.r_[True, sorted_dst[1:] != sorted_dst[:-1]])

@@ -9,6 +9,7 @@ its U8S8 kernels otherwise saturate and differ from its own reference implementa
 import numpy as np
 import onnx
 import pytest
+from models import output_scale
 from onnx import TensorProto, helper, numpy_helper
 
 import canopy_ir
@@ -91,14 +92,6 @@ def quantize(model, shape, per_channel, tmp_path, rng, fmt="QDQ"):
     return tmp_path / "int8.onnx"
 
 
-def _output_scale(path) -> float:
-    model = onnx.load(path)
-    last_q = [n for n in model.graph.node if n.op_type == "QuantizeLinear"][-1]
-    return float(
-        next(numpy_helper.to_array(i) for i in model.graph.initializer if i.name == last_q.input[1])
-    )
-
-
 @pytest.mark.parametrize("builder", [conv_net, mlp])
 @pytest.mark.parametrize("per_channel", [False, True])
 @pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
@@ -111,7 +104,7 @@ def test_onnxruntime_quantized_models_match_onnxruntime(builder, per_channel, fm
     assert compile_main([str(path), "-o", str(tmp_path / "m.canopy"), "-q"]) == 0
     card = canopy_ir.InferenceSession(str(tmp_path / "m.canopy"))
     reference = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    step = _output_scale(path)
+    step = output_scale(onnx.load(path))
     steps = []
     for seed in range(20):
         x = np.random.default_rng(100 + seed).uniform(-1, 1, shape).astype(np.float32)
