@@ -56,11 +56,12 @@ class PassTimes(dict):
 
 
 def main() -> None:
+    from canopy_ir.frontends.onnx import import_onnx
+
     import canopy_ir
-    from canopy_ir.compile import compile_model
+    from canopy_ir.compiler.driver import compile_model
+    from canopy_ir.compiler.pipeline import run_passes
     from canopy_ir.interpreters.graph import run_graph
-    from canopy_ir.pipeline import run_passes
-    from frontends.onnx import import_onnx
 
     rows = []
     for name, model, shape in models():

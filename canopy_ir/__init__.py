@@ -13,7 +13,7 @@ __all__ = ["CanopyError", "InferenceSession", "__version__"]
 
 def __getattr__(name: str):
     if name == "InferenceSession":  # imported lazily: the runtime pulls in the whole backend
-        from backend.pcie.session import InferenceSession
+        from canopy_ir.backend.pcie.session import InferenceSession
 
         return InferenceSession
     raise AttributeError(name)

@@ -14,10 +14,10 @@ from xdsl.dialects.builtin import (
     TensorType,
 )
 
-from canopy_ir import isa
 from canopy_ir.dialects import accel
 from canopy_ir.errors import CanopyError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
 from canopy_ir.ir import module_config
 
 

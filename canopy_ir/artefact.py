@@ -14,13 +14,13 @@ from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
 
-from canopy_ir import isa
 from canopy_ir.accel_program import Region, layer_ranges, read_program
 from canopy_ir.errors import ArtefactError, CanopyError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.verify import verify_stream
 from canopy_ir.interpreters.accel import weights_image
 from canopy_ir.ir import pool_of
-from canopy_ir.verify import verify_stream
 
 FORMAT = "canopy-artefact"
 VERSION = 1

@@ -19,7 +19,7 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError
 
 from canopy_ir.errors import CanopyError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw.config import HwConfig
 
 
 def make_context() -> Context:

@@ -7,7 +7,7 @@ import onnx
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw.config import HwConfig
 
 
 def build_qdq_model(input_shape, layers, seed: int = 0, in_shift: int = 6) -> onnx.ModelProto:

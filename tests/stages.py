@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from canopy_ir.frontends.onnx import import_onnx
 
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import tile
+from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.interpreters.accel import run_accel
 from canopy_ir.interpreters.graph import dequantize, quantize, run_graph
 from canopy_ir.interpreters.tile import run_tile
 from canopy_ir.ir import module_config, set_module_config
-from canopy_ir.layout import pack_activation, unpack_activation
-from canopy_ir.pipeline import run_passes
-from frontends.onnx import import_onnx
 
 
 def io_specs(module):

@@ -9,13 +9,13 @@ from small_cnn import build_small_cnn, sample_input
 from stages import graph_output, integer_graph
 
 import canopy_ir
-from canopy_ir import isa
-from canopy_ir.compile import main as compile_main
-from canopy_ir.cycles import cycle_model, instruction_cost
-from canopy_ir.disasm import main as disasm_main
 from canopy_ir.errors import HardwareConfigError
-from canopy_ir.hwconfig import PRESETS, HwConfig
-from canopy_ir.isa import MemId
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import PRESETS, HwConfig
+from canopy_ir.hw.cycles import cycle_model, instruction_cost
+from canopy_ir.hw.isa import MemId
+from canopy_ir.tools.compile import main as compile_main
+from canopy_ir.tools.disasm import main as disasm_main
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

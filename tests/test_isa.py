@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from models import hw_configs
 
-from canopy_ir import isa
 from canopy_ir.errors import HardwareConfigError, IsaError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
 
 
 @st.composite

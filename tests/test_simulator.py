@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canopy_ir import isa
 from canopy_ir.errors import DeadlockError, DeviceError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import AluOp, MemId
-from canopy_ir.simulator import FunctionalSimulator
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import AluOp, MemId
+from canopy_ir.hw.simulator import FunctionalSimulator
 
 CFG = HwConfig()
 

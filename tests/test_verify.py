@@ -2,17 +2,17 @@
 reason and the instruction's index."""
 
 import pytest
+from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from small_cnn import build_small_cnn
 
-from canopy_ir import isa
 from canopy_ir.accel_program import read_program
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import VerificationError
-from canopy_ir.isa import MemId
-from canopy_ir.pipeline import run_passes
-from canopy_ir.verify import verify_stream
-from frontends.onnx import import_onnx
+from canopy_ir.hw import isa
+from canopy_ir.hw.isa import MemId
+from canopy_ir.hw.verify import verify_stream
 
 
 @pytest.fixture(scope="module")

@@ -13,22 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from backend.pcie.device import (
+from canopy_ir.backend.pcie.device import (
     CTRL_START,
     REG_CTRL,
     REG_INSN_ADDR,
     REG_INSN_COUNT,
     Device,
 )
-from backend.pcie.simcard import SimCard
-from canopy_ir import isa
+from canopy_ir.backend.pcie.simcard import SimCard
+
 from canopy_ir.accel_program import Region, expand_layer_ranges
 from canopy_ir.artefact import Artefact
 from canopy_ir.errors import CanopyError, DeviceError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.interpreters.graph import dequantize, quantize
-from canopy_ir.layout import pack_activation, unpack_activation
 from canopy_ir.passes.tile_to_accel import arena_alignment
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}

@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
-from backend.pcie.device import (
+from canopy_ir.backend.pcie.device import (
     CTRL_START,
     REG_CTRL,
     REG_INSN_ADDR,
@@ -20,12 +19,13 @@ from backend.pcie.device import (
     DevicePtr,
     OffsetAllocator,
 )
-from canopy_ir import isa
-from canopy_ir.accel_analysis import Plan
-from canopy_ir.cycles import CycleReport, cycle_model
+
 from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.simulator import PIPELINE_ORDER, FunctionalSimulator, SimStats
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.cycles import CycleReport, cycle_model
+from canopy_ir.hw.schedule import Plan
+from canopy_ir.hw.simulator import PIPELINE_ORDER, FunctionalSimulator, SimStats
 
 DEFAULT_MEMORY = 256 << 20
 

@@ -3,7 +3,7 @@
 An accel module holds `accel.region` declarations (byte ranges of the card's DRAM arena: inputs,
 outputs, weights, scratch), one `accel.uop_table` (the micro-ops, stored in DRAM and brought on chip
 by LOAD UOP instructions) and one `accel.program` whose body is the instruction stream. Instruction
-ops are generated from the records of `canopy_ir.isa`, field for field, so IR, encoder and simulator
+ops are generated from the records of `canopy_ir.hw.isa`, field for field, so IR, encoder and simulator
 cannot disagree. After `encode`, `accel.binary` holds the encoded bytes (hex) instead.
 """
 
@@ -25,8 +25,8 @@ from xdsl.irdl import (
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from canopy_ir import isa
 from canopy_ir.dialects.kvformat import FLAG, INT, INTS, STR, KeyValueFormat, kv_op_definition
+from canopy_ir.hw import isa
 
 ROLES = ("input", "output", "weight", "scratch")
 

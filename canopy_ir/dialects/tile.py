@@ -32,7 +32,7 @@ from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from canopy_ir.dialects.kvformat import FLAG, INT, INTS, STR, KeyValueFormat, kv_op_definition
-from canopy_ir.isa import AluOp as AluCode
+from canopy_ir.hw.isa import AluOp as AluCode
 
 SPACES = ("inp", "wgt", "acc")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from canopy_ir import isa
 from canopy_ir.accel_program import AccelProgram, read_program
 from canopy_ir.errors import CanopyError
+from canopy_ir.hw import isa
+from canopy_ir.hw.simulator import PIPELINE_ORDER, FunctionalSimulator
 from canopy_ir.ir import WeightPool, pool_of
-from canopy_ir.simulator import PIPELINE_ORDER, FunctionalSimulator
 
 
 def weights_image(program: AccelProgram, pool: WeightPool) -> bytes:

@@ -227,7 +227,7 @@ def _vals(op, name):
 
 
 def np_dtype(elem) -> np.dtype:
-    from frontends.onnx import elem_to_numpy
+    from canopy_ir.frontends.onnx import elem_to_numpy
 
     return elem_to_numpy(elem)
 

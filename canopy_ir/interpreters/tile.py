@@ -11,10 +11,10 @@ from xdsl.dialects.builtin import ModuleOp
 
 from canopy_ir.dialects import tile
 from canopy_ir.errors import CanopyError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import AluOp
 from canopy_ir.interpreters.graph import wrap_i32
 from canopy_ir.ir import module_config, pool_of
-from canopy_ir.isa import AluOp
 
 
 def _elements(raw: np.ndarray, space: str, cfg: HwConfig) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 `encode` takes an accel module with `accel.uop_table` + `accel.program` and produces one with an
 `accel.binary` op holding the little-endian 128-bit instructions and 32-bit micro-ops (hex), after
-the stream verifier (`canopy_ir.verify`) accepted the program for the module's `HwConfig`.
+the stream verifier (`canopy_ir.hw.verify`) accepted the program for the module's `HwConfig`.
 `decode` is its exact inverse.
 """
 
@@ -14,11 +14,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.passes import ModulePass
 
-from canopy_ir import isa
 from canopy_ir.accel_program import layer_ranges, read_program
 from canopy_ir.dialects import accel
 from canopy_ir.dialects.kvformat import KeyValueFormat
-from canopy_ir.verify import verify_stream
+from canopy_ir.hw import isa
+from canopy_ir.hw.verify import verify_stream
 
 
 def _replace_program(module: ModuleOp, new_ops) -> None:

@@ -39,10 +39,9 @@ from xdsl.passes import ModulePass
 from canopy_ir.dialects import graph, tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.errors import LoweringError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
-from canopy_ir.isa import AluOp
-from canopy_ir.layout import (
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import AluOp
+from canopy_ir.hw.layout import (
     activation_grid,
     ceil_div,
     flatten_permuted_weight,
@@ -50,6 +49,7 @@ from canopy_ir.layout import (
     pack_weight,
     packed_activation_shape,
 )
+from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
 
 PAD_MAX = 15  # 4-bit pad fields of LOAD
 BIAS_LOADS_MAX = 2  # up to this many output-channel blocks, load biases per block

@@ -21,12 +21,12 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from canopy_ir import isa
-from canopy_ir.accel_analysis import Footprints, Range
 from canopy_ir.accel_program import read_program
 from canopy_ir.dialects import accel
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import MemId, Module
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import MemId, Module
+from canopy_ir.hw.schedule import Footprints, Range
 
 
 def _overlap(a: Range, b: Range) -> bool:

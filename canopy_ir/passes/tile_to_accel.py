@@ -21,13 +21,13 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
-from canopy_ir import isa
 from canopy_ir.dialects import accel, tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.errors import LoweringError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import MemId
 from canopy_ir.ir import module_config
-from canopy_ir.isa import MemId
 
 MEM_OF_SPACE = {"inp": MemId.INP, "wgt": MemId.WGT, "acc": MemId.ACC}
 

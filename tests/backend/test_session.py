@@ -4,13 +4,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from canopy_ir.backend.pcie import InferenceSession, Session, SimCard
+from canopy_ir.frontends.onnx import import_onnx
 from small_cnn import build_small_cnn, sample_input
 
-from backend.pcie import InferenceSession, Session, SimCard
 from canopy_ir.artefact import Artefact
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import ArtefactError, CanopyError, DeviceError
-from canopy_ir.pipeline import run_passes
-from frontends.onnx import import_onnx
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_corrupted_artefacts_are_refused(artefact, tmp_path):
 
 
 def test_stream_whose_dma_leaves_the_arena_is_refused(artefact, tmp_path):
-    from canopy_ir import isa
+    from canopy_ir.hw import isa
 
     art = Artefact.load(artefact)
     insns = isa.decode_insns(art.insns, art.config)

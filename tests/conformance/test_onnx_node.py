@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-
-from frontends.onnx import CONVERTERS
-from frontends.onnx_backend import CanopyBackend
+from canopy_ir.frontends.onnx import CONVERTERS
+from canopy_ir.frontends.onnx_backend import CanopyBackend
 
 
 def _exclusions() -> list[tuple[re.Pattern, str]]:

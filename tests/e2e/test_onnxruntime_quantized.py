@@ -13,7 +13,7 @@ from models import output_scale
 from onnx import TensorProto, helper, numpy_helper
 
 import canopy_ir
-from canopy_ir.compile import main as compile_main
+from canopy_ir.tools.compile import main as compile_main
 
 ort = pytest.importorskip("onnxruntime")
 quantization = pytest.importorskip("onnxruntime.quantization")

@@ -12,8 +12,8 @@ from small_cnn import build_small_cnn, sample_input
 from stages import graph_output, integer_graph
 
 import canopy_ir
-from canopy_ir.compile import main as compile_main
-from canopy_ir.run import main as run_main
+from canopy_ir.tools.compile import main as compile_main
+from canopy_ir.tools.run import main as run_main
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_random_nets_match_onnxruntime_within_one_step(seed, tmp_path):
 
 
 def test_dumps_feed_the_opt_tool(compiled, tmp_path):
-    from canopy_ir.opt import main as opt_main
+    from canopy_ir.tools.opt import main as opt_main
 
     dump = compiled / "dump"
     files = sorted(p.name for p in dump.iterdir())
@@ -149,5 +149,5 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     )
     r = _cli("canopy_ir.compile", str(tmp_path / "missing.onnx"))
     assert r.returncode == 2 and "cannot read model" in r.stderr and "Traceback" not in r.stderr
-    r = _cli("canopy_ir.run", str(tmp_path / "missing.canopy"), "--input", "x.npy")
+    r = _cli("canopy_ir.tools.run", str(tmp_path / "missing.canopy"), "--input", "x.npy")
     assert r.returncode == 2 and "file not found" in r.stderr and "Traceback" not in r.stderr

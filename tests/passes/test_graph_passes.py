@@ -2,14 +2,14 @@
 each pass on random float graphs, and each pass does the simplification it is for."""
 
 import numpy as np
+from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import graph
 from canopy_ir.interpreters.graph import run_graph
-from canopy_ir.pipeline import run_passes
-from frontends.onnx import import_onnx
 
 
 @st.composite

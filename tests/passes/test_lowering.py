@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from models import build_qdq_model, conv_nets, hw_configs, random_input, set_initializer
 from stages import graph_output, integer_graph, run_lowered
 
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import accel, tile
 from canopy_ir.errors import LoweringError
+from canopy_ir.hw.isa import Module
+from canopy_ir.hw.simulator import FunctionalSimulator
 from canopy_ir.interpreters.accel import run_accel
 from canopy_ir.interpreters.tile import run_tile
-from canopy_ir.isa import Module
-from canopy_ir.pipeline import run_passes
-from canopy_ir.simulator import FunctionalSimulator
 
 POLICIES = list(itertools.permutations(Module))
 
@@ -81,7 +81,7 @@ def test_encode_decode_round_trip(net, cfg, seed):
 
 
 def test_tiling_splits_channels_rows_and_reduction_to_fit_small_buffers():
-    from canopy_ir.hwconfig import HwConfig
+    from canopy_ir.hw.config import HwConfig
 
     # 64 input, 16 weight and 64 accumulator elements: a 20->20 channel 3x3 conv on 9x9 must be
     # cut into single channel blocks, a few rows, and two reduction chunks.
@@ -102,7 +102,7 @@ def test_tiling_splits_channels_rows_and_reduction_to_fit_small_buffers():
 
 
 def test_layer_too_wide_for_buffers_names_the_layer():
-    from canopy_ir.hwconfig import HwConfig
+    from canopy_ir.hw.config import HwConfig
 
     cfg = HwConfig(LOG_INP_BUFF_SIZE=8)  # 16 input elements
     module = integer_graph(

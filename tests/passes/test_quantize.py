@@ -7,19 +7,19 @@ import warnings
 import numpy as np
 import onnx
 import pytest
+from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper
 from train_shapes import make_dataset, to_onnx, train
 
 import canopy_ir
-from canopy_ir.compile import compile_model
-from canopy_ir.compile import main as compile_main
+from canopy_ir.compiler.driver import compile_model
+from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import QuantizationError
 from canopy_ir.interpreters.graph import dequantize, quantize, requantize, run_graph
 from canopy_ir.passes.import_qdq import fixed_point
-from canopy_ir.pipeline import run_passes
-from frontends.onnx import import_onnx
+from canopy_ir.tools.compile import main as compile_main
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ class HwConfig:
                     source,
                 )
         # The instruction/micro-op layouts check that every field fits its word.
-        from canopy_ir.isa import layouts
+        from canopy_ir.hw.isa import layouts
 
         layouts(self, source)
 

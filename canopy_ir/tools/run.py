@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from rich.console import Console
 
-    from backend.pcie.session import InferenceSession
+    from canopy_ir.backend.pcie.session import InferenceSession
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from canopy_ir.errors import HardwareConfigError, IsaError
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw.config import HwConfig
 
 INSN_BYTES = 16
 UOP_BYTES = 4

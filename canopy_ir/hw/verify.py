@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from canopy_ir import isa
-from canopy_ir.accel_analysis import (
+from canopy_ir.errors import CanopyError, DeadlockError, VerificationError
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import MemId
+from canopy_ir.hw.schedule import (
     DEFAULT_QUEUE_DEPTH,
     EVERYTHING,
     PIPELINE_ORDER,
@@ -22,9 +25,6 @@ from canopy_ir.accel_analysis import (
     schedule,
     token_queues,
 )
-from canopy_ir.errors import CanopyError, DeadlockError, VerificationError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import MemId
 
 
 def verify_stream(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from canopy_ir.hwconfig import HwConfig
+from canopy_ir.hw.config import HwConfig
 
 
 def ceil_div(a: int, b: int) -> int:

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from canopy_ir.accel_analysis import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, Plan, schedule
 from canopy_ir.errors import DeviceError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import (
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import (
     AluInsn,
     AluOp,
     FinishInsn,
@@ -29,6 +28,7 @@ from canopy_ir.isa import (
     StoreInsn,
     decode_uops,
 )
+from canopy_ir.hw.schedule import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, Plan, schedule
 
 
 @dataclass

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from canopy_ir import isa
-from canopy_ir.accel_analysis import QUEUES, token_queues
 from canopy_ir.errors import DeadlockError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import Module
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import Module
+from canopy_ir.hw.schedule import QUEUES, token_queues
 
 GEMM_PIPELINE_FILL = 4
 

@@ -16,9 +16,9 @@ from canopy_ir.errors import CanopyError
 
 
 def main(argv: list[str] | None = None) -> int:
+    from canopy_ir.compiler.pipeline import run_passes
     from canopy_ir.ir import WeightPool, attach_pool, parse_module, pool_of, print_module
     from canopy_ir.passes import ALL_PASSES
-    from canopy_ir.pipeline import run_passes
 
     ap = argparse.ArgumentParser(prog="canopy-opt", description=__doc__)
     ap.add_argument("input", help="IR file ('-' for stdin)")

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from canopy_ir import isa
 from canopy_ir.errors import DeadlockError, IsaError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import MemId, Module
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import MemId, Module
 
 DEFAULT_QUEUE_DEPTH = 512
 PIPELINE_ORDER = (Module.LOAD, Module.COMPUTE, Module.STORE)

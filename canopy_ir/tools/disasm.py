@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from canopy_ir import isa
 from canopy_ir.errors import CanopyError
-from canopy_ir.hwconfig import HwConfig
-from canopy_ir.isa import AluOp, MemId
+from canopy_ir.hw import isa
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.isa import AluOp, MemId
 
 FLAGS = {
     "pop_prev": "pop←prev",
