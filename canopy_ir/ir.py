@@ -14,12 +14,64 @@ from pathlib import Path
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, scf
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    Signedness,
+    StringAttr,
+    f16,
+    f32,
+    f64,
+    i1,
+    i8,
+    i16,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError
 
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw.config import HwConfig
+
+ui8 = IntegerType(8, Signedness.UNSIGNED)
+ui16 = IntegerType(16, Signedness.UNSIGNED)
+# Tensor element types and the numpy dtypes that hold them (weights, interpreter values).
+ELEMENT_DTYPES: tuple[tuple[Attribute, np.dtype], ...] = (
+    (f32, np.dtype(np.float32)),
+    (f64, np.dtype(np.float64)),
+    (f16, np.dtype(np.float16)),
+    (i8, np.dtype(np.int8)),
+    (ui8, np.dtype(np.uint8)),
+    (i16, np.dtype(np.int16)),
+    (ui16, np.dtype(np.uint16)),
+    (i32, np.dtype(np.int32)),
+    (i64, np.dtype(np.int64)),
+    (i1, np.dtype(np.bool_)),
+)
+_DTYPE_TO_ELEM = {dtype: elem for elem, dtype in ELEMENT_DTYPES}
+
+
+def elem_to_numpy(elem: Attribute) -> np.dtype:
+    for e, dtype in ELEMENT_DTYPES:
+        if e == elem:
+            return dtype
+    if isinstance(elem, Float32Type | Float64Type | Float16Type):
+        return np.dtype(np.float32)
+    raise CanopyError(f"element type {elem} has no numpy equivalent")
+
+
+def elem_of_numpy(dtype) -> Attribute:
+    if np.dtype(dtype) not in _DTYPE_TO_ELEM:
+        raise CanopyError(f"tensors of dtype {dtype} are not supported")
+    return _DTYPE_TO_ELEM[np.dtype(dtype)]
 
 
 def make_context() -> Context:

@@ -24,9 +24,6 @@ from onnx import numpy_helper
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    Float16Type,
-    Float32Type,
-    Float64Type,
     IntegerType,
     ModuleOp,
     Signedness,
@@ -46,7 +43,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from canopy_ir.dialects import graph
 from canopy_ir.errors import FrontendError, UnsupportedOpError
-from canopy_ir.ir import WeightPool, attach_pool, set_string_list
+from canopy_ir.ir import WeightPool, attach_pool, elem_of_numpy, elem_to_numpy, set_string_list
 
 ui8, ui16 = IntegerType(8, Signedness.UNSIGNED), IntegerType(16, Signedness.UNSIGNED)
 _ELEMS: list[tuple[int, np.dtype, Attribute]] = [
@@ -62,7 +59,6 @@ _ELEMS: list[tuple[int, np.dtype, Attribute]] = [
     (onnx.TensorProto.BOOL, np.dtype(np.bool_), i1),
 ]
 _ONNX_TO_ELEM = {o: e for o, _, e in _ELEMS}
-_NP_TO_ELEM = {n: e for _, n, e in _ELEMS}
 
 # Ops folded whenever all their inputs are constants, whatever the size: they build shapes and
 # weights (ConstantOfShape weights in the onnx package's "light" models) rather than compute.
@@ -93,21 +89,6 @@ FOLD_MAX_ELEMENTS = 1 << 16
 
 def _elem_to_onnx(elem: Attribute) -> int:
     return next(o for o, _, e in _ELEMS if e == elem)
-
-
-def elem_to_numpy(elem: Attribute) -> np.dtype:
-    for _, dtype, e in _ELEMS:
-        if e == elem:
-            return dtype
-    if isinstance(elem, Float32Type | Float64Type | Float16Type):
-        return np.dtype(np.float32)
-    raise FrontendError(f"element type {elem} has no numpy equivalent")
-
-
-def elem_of_numpy(dtype: np.dtype) -> Attribute:
-    if np.dtype(dtype) not in _NP_TO_ELEM:
-        raise FrontendError(f"tensors of dtype {dtype} are not supported")
-    return _NP_TO_ELEM[np.dtype(dtype)]
 
 
 class _Importer:

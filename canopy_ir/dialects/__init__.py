@@ -1,1 +1,1 @@
-"""The three dialects: graph (ONNX-level tensors), tile (on-chip buffer tiles and DMA), accel (VTA instructions)."""
+"""The three dialects: graph (ONNX-level tensors), tile (buffer tiles, DMA), accel (VTA insns)."""

@@ -3,8 +3,8 @@
 An accel module holds `accel.region` declarations (byte ranges of the card's DRAM arena: inputs,
 outputs, weights, scratch), one `accel.uop_table` (the micro-ops, stored in DRAM and brought on chip
 by LOAD UOP instructions) and one `accel.program` whose body is the instruction stream. Instruction
-ops are generated from the records of `canopy_ir.hw.isa`, field for field, so IR, encoder and simulator
-cannot disagree. After `encode`, `accel.binary` holds the encoded bytes (hex) instead.
+ops are generated from the records of `canopy_ir.hw.isa`, field for field, so IR, encoder and
+simulator cannot disagree. After `encode`, `accel.binary` holds the encoded bytes (hex) instead.
 """
 
 from __future__ import annotations

@@ -75,14 +75,6 @@ class HwConfig:
         """Number of elements buffer `buf` holds."""
         return 1 << self.log_depth(buf)
 
-    def usable_depth(self, buf: str) -> int:
-        """Elements a program can use: a GEMM micro-op's src index is LOG_ACC_DEPTH bits wide
-        (as in VTA's hw_spec.h), so an input buffer deeper than the accumulator buffer is only
-        addressable up to the accumulator depth."""
-        if buf == "inp":
-            return min(self.depth("inp"), self.depth("acc"))
-        return self.depth(buf)
-
     @property
     def bus_bytes(self) -> int:
         """Bytes the memory bus moves per cycle."""

@@ -280,7 +280,9 @@ def _layouts(config: HwConfig, source: str) -> Layouts:
         Opcode.FINISH: _pack_fields(head, 64, 128, "FINISH", source),
     }
     insn[Opcode.STORE] = insn[Opcode.LOAD]
-    uop_fields = [("dst", acc, False), ("src", acc, False), ("wgt", wgt, False)]
+    # VTAUop.src_idx is MAX(LOG_ACC_BUFF_DEPTH, LOG_INP_BUFF_DEPTH) bits (hw_spec.h): GEMM reads
+    # the input buffer through it, ALU the accumulator.
+    uop_fields = [("dst", acc, False), ("src", max(acc, inp), False), ("wgt", wgt, False)]
     return Layouts(insn, _pack_fields(uop_fields, 32, 32, "micro-op", source))
 
 

@@ -12,7 +12,7 @@ from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_i
 from xdsl.interpreters.func import FuncFunctions
 
 from canopy_ir.dialects import graph
-from canopy_ir.ir import pool_of
+from canopy_ir.ir import elem_to_numpy, pool_of
 
 
 def wrap_i32(x: np.ndarray) -> np.ndarray:
@@ -227,8 +227,6 @@ def _vals(op, name):
 
 
 def np_dtype(elem) -> np.dtype:
-    from canopy_ir.frontends.onnx import elem_to_numpy
-
     return elem_to_numpy(elem)
 
 

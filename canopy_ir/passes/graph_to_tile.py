@@ -115,8 +115,8 @@ def choose_tiling(
     if single is None:
         raise LoweringError(
             f"one output row ({g.ow} elements, input rows of {g.wp} elements × {g.rows_in(1)}) "
-            f"does not fit the on-chip buffers (inp {cfg.usable_depth('inp')}, acc "
-            f"{cfg.usable_depth('acc')}); width tiling is not implemented yet",
+            f"does not fit the on-chip buffers (inp {cfg.depth('inp')}, acc "
+            f"{cfg.depth('acc')}); width tiling is not implemented yet",
             f"layer '{layer}'",
         )
     double = _best_tiling(g, cfg, requant, 2)
@@ -133,7 +133,7 @@ def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, buffers: int)
     slots = 1 + requant.pieces  # per-block accumulator slots: bias, multiplier pieces
     alu_uops = 3 * requant.pieces + 12
     d_inp, d_wgt, d_acc, d_uop = (
-        cfg.usable_depth(b) // buffers for b in ("inp", "wgt", "acc", "uop")
+        cfg.depth(b) // buffers for b in ("inp", "wgt", "acc", "uop")
     )
     e_inp, e_wgt = cfg.elem_bytes("inp"), cfg.elem_bytes("wgt")
     tib = next(

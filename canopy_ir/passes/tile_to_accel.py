@@ -94,10 +94,10 @@ class _Emitter:
         for op in kernel.body.block.ops:
             if isinstance(op, tile.AllocOp):
                 space, size = op.buf.type.space.data, op.buf.type.size.data
-                if top[space] + size > self.cfg.usable_depth(space):
+                if top[space] + size > self.cfg.depth(space):
                     raise LoweringError(
                         f"{space} buffers need {top[space] + size} elements; the "
-                        f"hardware can address {self.cfg.usable_depth(space)}",
+                        f"hardware can address {self.cfg.depth(space)}",
                         where,
                     )
                 base[op.buf], top[space] = top[space], top[space] + size
