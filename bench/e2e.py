@@ -56,11 +56,10 @@ class PassTimes(dict):
 
 
 def main() -> None:
-    from canopy_ir.frontends.onnx import import_onnx
-
     import canopy_ir
     from canopy_ir.compiler.driver import compile_model
     from canopy_ir.compiler.pipeline import run_passes
+    from canopy_ir.frontends.onnx import import_onnx
     from canopy_ir.interpreters.graph import run_graph
 
     rows = []

@@ -34,10 +34,10 @@ def best_of(fn, runs: int = 3) -> float:
 
 
 def main() -> None:
-    from canopy_ir.frontends.onnx import import_onnx
     from test_onnx_light_models import _data_input, _path, with_random_weights
 
     from canopy_ir.compiler.pipeline import run_passes
+    from canopy_ir.frontends.onnx import import_onnx
     from canopy_ir.interpreters.graph import run_graph
     from canopy_ir.passes import GRAPH_PIPELINE
 

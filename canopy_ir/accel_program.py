@@ -1,8 +1,7 @@
-"""Reading an accel module back as plain records: regions, micro-ops, instructions."""
+"""Reading an accel module back as plain records (`canopy_ir.hw.program`): regions, micro-ops,
+instructions."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -17,49 +16,8 @@ from xdsl.dialects.builtin import (
 from canopy_ir.dialects import accel
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw import isa
-from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.program import AccelProgram, Region, expand_layer_ranges
 from canopy_ir.ir import module_config
-
-
-@dataclass
-class Region:
-    name: str
-    offset: int
-    nbytes: int
-    role: str
-    packed_shape: tuple[int, ...]
-    dtype: str
-    weight: str | None = None
-    logical_shape: tuple[int, ...] | None = None
-    scale: float | None = None
-    zero_point: int | None = None
-    onnx_name: str | None = None
-
-    def to_json(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_json(cls, raw: dict) -> Region:
-        raw = dict(raw)
-        for k in ("packed_shape", "logical_shape"):
-            if raw.get(k) is not None:
-                raw[k] = tuple(raw[k])
-        return cls(**raw)
-
-
-@dataclass
-class AccelProgram:
-    config: HwConfig
-    regions: list[Region]
-    uop_offset: int
-    uops: isa.Uops
-    insns: list[isa.Insn]
-    layers: list[str | None] | None = None  # the model layer of each instruction, when known
-
-    @property
-    def arena_bytes(self) -> int:
-        ends = [r.offset + r.nbytes for r in self.regions] + [self.uop_offset + 4 * len(self.uops)]
-        return max(ends)
 
 
 def _region(op: accel.RegionOp) -> Region:
@@ -122,22 +80,3 @@ def read_program(module: ModuleOp) -> AccelProgram:
         [op.to_record() for op in ops],
         [op.layer for op in ops],
     )
-
-
-def expand_layer_ranges(ranges, count: int) -> list[str | None]:
-    layers: list[str | None] = [None] * count
-    for name, first, end in ranges:
-        layers[first:end] = [None if name == "(unnamed)" else name] * (end - first)
-    return layers
-
-
-def layer_ranges(layers: list[str | None]) -> list[tuple[str, int, int]]:
-    """Run-length form [(layer, first, end)] of per-instruction layer names (None: unnamed)."""
-    ranges: list[tuple[str, int, int]] = []
-    for i, name in enumerate(layers):
-        name = name or "(unnamed)"
-        if ranges and ranges[-1][0] == name and ranges[-1][2] == i:
-            ranges[-1] = (name, ranges[-1][1], i + 1)
-        else:
-            ranges.append((name, i, i + 1))
-    return ranges

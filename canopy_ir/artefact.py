@@ -1,5 +1,7 @@
 """The compiled artefact (`.canopy`): a zip of manifest.json, insns.bin, uops.bin, weights.bin.
 
+The contract between compiler and runtime; it depends on the hardware model only (no IR).
+
 No pickle anywhere. Loading checks the format version, every member's sha256, that the stream
 decodes, and that every DMA stays inside the arena, before anything touches a device.
 """
@@ -12,15 +14,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from xdsl.dialects.builtin import ModuleOp
-
-from canopy_ir.accel_program import Region, layer_ranges, read_program
 from canopy_ir.errors import ArtefactError, CanopyError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.program import AccelProgram, Region, layer_ranges, weights_image
 from canopy_ir.hw.verify import verify_stream
-from canopy_ir.interpreters.accel import weights_image
-from canopy_ir.ir import pool_of
 
 FORMAT = "canopy-artefact"
 VERSION = 1
@@ -42,11 +40,11 @@ class Artefact:
         return [r for r in self.regions if r.role == role]
 
     @classmethod
-    def from_module(cls, module: ModuleOp) -> Artefact:
-        program = read_program(module)
+    def from_program(cls, program: AccelProgram, pool) -> Artefact:
+        """The artefact of `program`, its weight regions filled from `pool` (arrays by name)."""
         insns = isa.encode_insns(program.insns, program.config)
         uops = isa.encode_uops(program.uops, program.config)
-        weights = weights_image(program, pool_of(module))
+        weights = weights_image(program.regions, pool)
         manifest = {
             "format": FORMAT,
             "version": VERSION,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from canopy_ir.frontends.onnx import import_onnx
 
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import tile
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.interpreters.accel import run_accel
 from canopy_ir.interpreters.graph import dequantize, quantize, run_graph

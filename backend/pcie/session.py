@@ -22,14 +22,13 @@ from canopy_ir.backend.pcie.device import (
 )
 from canopy_ir.backend.pcie.simcard import SimCard
 
-from canopy_ir.accel_program import Region, expand_layer_ranges
 from canopy_ir.artefact import Artefact
 from canopy_ir.errors import CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.program import Region, arena_alignment, expand_layer_ranges
 from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.interpreters.graph import dequantize, quantize
-from canopy_ir.passes.tile_to_accel import arena_alignment
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}
 

@@ -24,6 +24,7 @@ def compile_model(
     """Compile `model` to the artefact `output`; returns the artefact. A float model is first
     quantized (`quantize` pass, from `calibrate` data or synthetic samples); `report`, a callable,
     receives the per-layer quantization errors."""
+    from canopy_ir.accel_program import read_program
     from canopy_ir.artefact import Artefact
     from canopy_ir.compiler.pipeline import run_passes
     from canopy_ir.dialects import graph
@@ -53,7 +54,7 @@ def compile_model(
         ]
         if calibrate:
             options.append(f'calibration="{calibrate}"')
-        passes.insert(0, "quantize{" + " ".join(options) + "}")
+        passes.insert(0, "graph-quantize{" + " ".join(options) + "}")
         log(
             f"  float model: quantizing ({quant_mode} scales, {calib_method} calibration"
             f"{', per-channel weights' if per_channel else ''})"
@@ -81,7 +82,7 @@ def compile_model(
     if print_ir:
         print(f"// ----- IR after onnx-import -----\n{module}", file=sys.stderr)
     run_passes(module, passes, after_pass=after)
-    artefact = Artefact.from_module(module)
+    artefact = Artefact.from_program(read_program(module), pool_of(module))
     artefact.save(output)
     if dump:
         pool_of(module).save(dump / "weights.npz")

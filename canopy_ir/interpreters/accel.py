@@ -9,24 +9,11 @@ from __future__ import annotations
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from canopy_ir.accel_program import AccelProgram, read_program
-from canopy_ir.errors import CanopyError
+from canopy_ir.accel_program import read_program
 from canopy_ir.hw import isa
+from canopy_ir.hw.program import weights_image
 from canopy_ir.hw.simulator import PIPELINE_ORDER, FunctionalSimulator
-from canopy_ir.ir import WeightPool, pool_of
-
-
-def weights_image(program: AccelProgram, pool: WeightPool) -> bytes:
-    """The arena bytes from 0 to the end of the last weight region (weights.bin)."""
-    weights = [r for r in program.regions if r.role == "weight"]
-    top = max((r.offset + r.nbytes for r in weights), default=0)
-    image = np.zeros(top, np.uint8)
-    for r in weights:
-        data = np.ascontiguousarray(pool[r.weight]).view(np.uint8).reshape(-1)
-        if data.size != r.nbytes:
-            raise CanopyError(f"weight '{r.weight}' has {data.size} bytes, its region {r.nbytes}")
-        image[r.offset : r.offset + r.nbytes] = data
-    return image.tobytes()
+from canopy_ir.ir import pool_of
 
 
 def run_accel(
@@ -37,7 +24,7 @@ def run_accel(
     if policy is None:
         policy = PIPELINE_ORDER
     dram = np.zeros(program.arena_bytes, np.uint8)
-    image = weights_image(program, pool_of(module))
+    image = weights_image(program.regions, pool_of(module))
     dram[: len(image)] = np.frombuffer(image, np.uint8)
     uops = np.frombuffer(isa.encode_uops(program.uops, program.config), np.uint8)
     dram[program.uop_offset : program.uop_offset + len(uops)] = uops

@@ -74,11 +74,11 @@ def _dce():
 
 
 ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
-    "canonicalize": _canonicalize,
-    "fold-batchnorm": _fold_batchnorm,
-    "constant-fold": _constant_fold,
-    "dce": _dce,
-    "quantize": _quantize,
+    "graph-canonicalize": _canonicalize,
+    "graph-fold-batchnorm": _fold_batchnorm,
+    "graph-constant-fold": _constant_fold,
+    "graph-dce": _dce,
+    "graph-quantize": _quantize,
     "import-qdq": _import_qdq,
     "graph-to-tile": _graph_to_tile,
     "tile-to-accel": _tile_to_accel,
@@ -87,5 +87,5 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "decode": _decode,
 }
 
-GRAPH_PIPELINE = ("canonicalize", "fold-batchnorm", "constant-fold", "dce")
+GRAPH_PIPELINE = ("graph-canonicalize", "graph-fold-batchnorm", "graph-constant-fold", "graph-dce")
 DEFAULT_PIPELINE = ("import-qdq", "graph-to-tile", "tile-to-accel", "insert-deps", "encode")

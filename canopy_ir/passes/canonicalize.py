@@ -77,7 +77,7 @@ class NeutralConstant(RewritePattern):
 
 @dataclass(frozen=True)
 class CanonicalizePass(ModulePass):
-    name = "canonicalize"
+    name = "graph-canonicalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = [ReshapeChain(), TransposeChain(), ReluOfRelu(), NeutralConstant(pool_of(op))]

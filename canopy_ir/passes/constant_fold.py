@@ -27,7 +27,7 @@ KEEP = (graph.ConstOp, graph.QuantizeOp, graph.DequantizeOp, graph.RequantizeOp)
 
 @dataclass(frozen=True)
 class ConstantFoldPass(ModulePass):
-    name = "constant-fold"
+    name = "graph-constant-fold"
     max_elements: int = 1 << 24
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -12,7 +12,7 @@ from xdsl.transforms.dead_code_elimination import dce
 
 @dataclass(frozen=True)
 class DeadCodeEliminationPass(ModulePass):
-    name = "dce"
+    name = "graph-dce"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         dce(op)

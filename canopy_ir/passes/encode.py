@@ -14,10 +14,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.passes import ModulePass
 
-from canopy_ir.accel_program import layer_ranges, read_program
+from canopy_ir.accel_program import read_program
 from canopy_ir.dialects import accel
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.hw import isa
+from canopy_ir.hw.program import layer_ranges
 from canopy_ir.hw.verify import verify_stream
 
 

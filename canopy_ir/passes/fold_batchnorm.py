@@ -76,7 +76,7 @@ class FoldIntoConv(RewritePattern):
 
 @dataclass(frozen=True)
 class FoldBatchNormPass(ModulePass):
-    name = "fold-batchnorm"
+    name = "graph-fold-batchnorm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(FoldIntoConv(pool_of(op))).rewrite_module(op)

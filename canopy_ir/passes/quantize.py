@@ -96,7 +96,7 @@ def _scale(amax: float, pow2: bool) -> float:
 
 @dataclass(frozen=True)
 class QuantizePass(ModulePass):
-    name = "quantize"
+    name = "graph-quantize"
     calibration: str = ""  # .npz of inputs; empty: synthetic samples (with a warning)
     samples: int = 16
     method: str = "minmax"  # or "percentile"

@@ -27,6 +27,7 @@ from canopy_ir.errors import LoweringError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.isa import MemId
+from canopy_ir.hw.program import arena_alignment
 from canopy_ir.ir import module_config
 
 MEM_OF_SPACE = {"inp": MemId.INP, "wgt": MemId.WGT, "acc": MemId.ACC}
@@ -37,10 +38,6 @@ def _loop_fields(op, *extra: str) -> dict[str, int]:
     return {name: op.kv(name) for name, _ in tile.LOOP_FIELDS} | {
         name: op.kv(name) for name in extra
     }
-
-
-def arena_alignment(cfg: HwConfig) -> int:
-    return max(cfg.elem_bytes(b) for b in ("uop", "inp", "wgt", "acc", "out"))
 
 
 class _Emitter:

@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if zipfile_like(args.file):
-            from canopy_ir.accel_program import expand_layer_ranges
             from canopy_ir.artefact import Artefact
+            from canopy_ir.hw.program import expand_layer_ranges
 
             art = Artefact.load(args.file)
             cfg, raw, raw_uops = art.config, art.insns, art.uops

@@ -1,7 +1,6 @@
 """Print/parse round trips of every stage's IR, and the dialects' verifiers."""
 
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from small_cnn import build_small_cnn
 from xdsl.dialects.builtin import TensorType, i8, i32
 from xdsl.utils.exceptions import VerifyException
@@ -9,6 +8,7 @@ from xdsl.utils.exceptions import VerifyException
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import graph, tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.ir import parse_module
 from canopy_ir.passes import DEFAULT_PIPELINE
 

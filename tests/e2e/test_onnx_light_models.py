@@ -10,9 +10,9 @@ import os
 import numpy as np
 import onnx
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from onnx import numpy_helper
 
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.interpreters.graph import run_graph
 
 LIGHT = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")

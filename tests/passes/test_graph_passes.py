@@ -1,15 +1,17 @@
-"""canonicalize, fold-batchnorm, constant-fold, dce: the graph interpreter agrees before and after
-each pass on random float graphs, and each pass does the simplification it is for."""
+"""graph-canonicalize, graph-fold-batchnorm, graph-constant-fold, graph-dce: the graph interpreter
+agrees before and after each pass on random float graphs, and each pass does the simplification it
+is for."""
 
 import numpy as np
-from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import graph
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.interpreters.graph import run_graph
+from canopy_ir.passes import GRAPH_PIPELINE
 
 
 @st.composite
@@ -88,7 +90,7 @@ def _check(pass_name, model, x):
     return module
 
 
-@given(st.sampled_from(["canonicalize", "fold-batchnorm", "constant-fold", "dce"]), float_graphs())
+@given(st.sampled_from(list(GRAPH_PIPELINE)), float_graphs())
 def test_graph_passes_preserve_meaning(pass_name, graph_and_input):
     _check(pass_name, *graph_and_input)
 
@@ -122,7 +124,7 @@ def test_fold_batchnorm_removes_every_batchnorm_after_a_conv():
         inits,
     )
     x = rng.normal(size=(1, 2, 4, 4)).astype(np.float32)
-    module = _check("fold-batchnorm", model, x)
+    module = _check("graph-fold-batchnorm", model, x)
     assert _ops(module, graph.BatchNormOp) == 0 and _ops(module, graph.Conv2dOp) == 1
 
 
@@ -137,7 +139,7 @@ def test_canonicalize_collapses_layout_round_trips():
         {"flat": np.array([1, -1], np.int64), "shape": np.array([1, 2, 4, 4], np.int64)},
     )
     x = np.random.default_rng(0).normal(size=(1, 2, 4, 4)).astype(np.float32)
-    module = _check("canonicalize", model, x)
+    module = _check("graph-canonicalize", model, x)
     assert _ops(module, graph.TransposeOp) == 0 and _ops(module, graph.ReshapeOp) == 0
 
 
@@ -148,9 +150,9 @@ def test_constant_fold_evaluates_constant_subgraphs_but_keeps_quantization():
         [helper.make_node("Mul", ["a", "b"], ["k"]), helper.make_node("Add", ["x", "k"], ["y"])],
         {"a": np.full((2, 1, 1), 2, np.float32), "b": np.full((2, 1, 1), 3, np.float32)},
     )
-    module = _check("constant-fold", model, np.zeros((1, 2, 4, 4), np.float32))
+    module = _check("graph-constant-fold", model, np.zeros((1, 2, 4, 4), np.float32))
     assert _ops(module, graph.MulOp) == 0
     qdq = import_onnx(build_small_cnn())
     dequantize_ops = _ops(qdq, graph.DequantizeOp)
-    run_passes(qdq, ["constant-fold"])
+    run_passes(qdq, ["graph-constant-fold"])
     assert _ops(qdq, graph.DequantizeOp) == dequantize_ops

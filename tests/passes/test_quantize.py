@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import onnx
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper
@@ -17,6 +16,7 @@ import canopy_ir
 from canopy_ir.compiler.driver import compile_model
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import QuantizationError
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.interpreters.graph import dequantize, quantize, requantize, run_graph
 from canopy_ir.passes.import_qdq import fixed_point
 from canopy_ir.tools.compile import main as compile_main
@@ -108,26 +108,26 @@ def test_calibration_data_errors_name_the_tensor(trained, tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, picture=np.zeros((4, 1, 8, 8), np.float32))
     with pytest.raises(QuantizationError, match="no array for input\\(s\\) \\['image'\\]"):
-        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'graph-quantize{{calibration="{bad}"}}'])
     np.savez(bad, image=np.zeros((4, 3, 8, 8), np.float32))
     with pytest.raises(QuantizationError, match="'image' has shape \\(4, 3, 8, 8\\)"):
-        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'graph-quantize{{calibration="{bad}"}}'])
     np.savez(bad, image=np.array(["a"] * 64).reshape(1, 1, 8, 8))
     with pytest.raises(QuantizationError, match="'image' has dtype"):
-        run_passes(import_onnx(trained / "shapes.onnx"), [f'quantize{{calibration="{bad}"}}'])
+        run_passes(import_onnx(trained / "shapes.onnx"), [f'graph-quantize{{calibration="{bad}"}}'])
     with pytest.raises(QuantizationError, match="per-channel weights need mode=fixed"):
-        run_passes(import_onnx(trained / "shapes.onnx"), ["quantize{per_channel=1}"])
+        run_passes(import_onnx(trained / "shapes.onnx"), ["graph-quantize{per_channel=1}"])
 
 
 def test_synthetic_calibration_warns_and_quantized_models_are_refused():
     from small_cnn import build_small_cnn
 
     with pytest.raises(QuantizationError, match="already quantized"):
-        run_passes(import_onnx(build_small_cnn()), ["quantize"])
+        run_passes(import_onnx(build_small_cnn()), ["graph-quantize"])
     model = to_onnx(train(steps=5))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run_passes(import_onnx(model), ["quantize"])
+        run_passes(import_onnx(model), ["graph-quantize"])
     assert any("random inputs" in str(w.message) for w in caught)
 
 

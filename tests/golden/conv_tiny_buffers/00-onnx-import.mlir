@@ -1,0 +1,22 @@
+builtin.module attributes {canopy.inputs = ["input"], canopy.outputs = ["output"], canopy.weights = "weights.npz", canopy.hw_config = {TARGET = "sim", HW_VER = "0.0.2", LOG_INP_WIDTH = 3 : i64, LOG_WGT_WIDTH = 3 : i64, LOG_ACC_WIDTH = 5 : i64, LOG_BATCH = 0 : i64, LOG_BLOCK_IN = 3 : i64, LOG_BLOCK_OUT = 3 : i64, LOG_UOP_BUFF_SIZE = 12 : i64, LOG_INP_BUFF_SIZE = 11 : i64, LOG_WGT_BUFF_SIZE = 12 : i64, LOG_ACC_BUFF_SIZE = 12 : i64, LOG_BUS_WIDTH = 6 : i64, CLOCK_MHZ = 100 : i64, DRAM_LATENCY_CYCLES = 64 : i64, ALU_MUL_BITS = 8 : i64}} {
+  func.func @main(%0: tensor<1x20x10x10xf32>) -> tensor<1x24x10x10xf32> {
+    %1 = graph.quantize %0 {onnx_node = "input_Q", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x20x10x10xf32> -> tensor<1x20x10x10xi8>
+    %2 = graph.dequantize %1 {onnx_node = "input_DQ", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x20x10x10xi8> -> tensor<1x20x10x10xf32>
+    %3 = graph.const "c3" : tensor<16x20x3x3xi8>
+    %4 = graph.dequantize %3 {onnx_node = "w2_DQ", scale = 7.812500e-03 : f64, zero_point = 0 : i64} : tensor<16x20x3x3xi8> -> tensor<16x20x3x3xf32>
+    %5 = graph.const "c6" : tensor<16xi32>
+    %6 = graph.dequantize %5 {onnx_node = "w3_DQ", scale = 0.0001220703125 : f64, zero_point = 0 : i64} : tensor<16xi32> -> tensor<16xf32>
+    %7 = graph.conv2d %2, %4, %6 {onnx_node = "l0", strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x20x10x10xf32>, tensor<16x20x3x3xf32>, tensor<16xf32>) -> tensor<1x16x10x10xf32>
+    %8 = graph.relu %7 {onnx_node = "l0_relu"} : tensor<1x16x10x10xf32> -> tensor<1x16x10x10xf32>
+    %9 = graph.quantize %8 {onnx_node = "l0.relu_Q", scale = 5.000000e-01 : f64, zero_point = 0 : i64} : tensor<1x16x10x10xf32> -> tensor<1x16x10x10xi8>
+    %10 = graph.dequantize %9 {onnx_node = "l0.relu_DQ", scale = 5.000000e-01 : f64, zero_point = 0 : i64} : tensor<1x16x10x10xi8> -> tensor<1x16x10x10xf32>
+    %11 = graph.const "c11" : tensor<24x16x1x1xi8>
+    %12 = graph.dequantize %11 {onnx_node = "w8_DQ", scale = 7.812500e-03 : f64, zero_point = 0 : i64} : tensor<24x16x1x1xi8> -> tensor<24x16x1x1xf32>
+    %13 = graph.const "c14" : tensor<24xi32>
+    %14 = graph.dequantize %13 {onnx_node = "w9_DQ", scale = 3.906250e-03 : f64, zero_point = 0 : i64} : tensor<24xi32> -> tensor<24xf32>
+    %15 = graph.conv2d %10, %12, %14 {onnx_node = "l1", strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x10x10xf32>, tensor<24x16x1x1xf32>, tensor<24xf32>) -> tensor<1x24x10x10xf32>
+    %16 = graph.quantize %15 {onnx_node = "l1_Q", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x24x10x10xf32> -> tensor<1x24x10x10xi8>
+    %17 = graph.dequantize %16 {onnx_node = "l1_DQ", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x24x10x10xi8> -> tensor<1x24x10x10xf32>
+    func.return %17 : tensor<1x24x10x10xf32>
+  }
+}
