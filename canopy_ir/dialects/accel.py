@@ -1,4 +1,4 @@
-"""The `accel` dialect: what the accelerator executes, one op per ISA instruction (`vta-isa.md`).
+"""The `accel` dialect: what the accelerator executes, one op per ISA instruction (`docs/isa.md`).
 
 An accel module holds `accel.region` declarations (byte ranges of the card's DRAM arena: inputs,
 outputs, weights, scratch), one `accel.uop_table` (the micro-ops, stored in DRAM and brought on chip
@@ -124,7 +124,7 @@ def _insn_op(op_name: str, record: type[isa.Insn]) -> type[InsnOp]:
             "name": op_name,
             "RECORD": record,
             "KV_FIELDS": tuple((n, _kind(n)) for n in names),
-            "__doc__": f"The {record.opcode.name} instruction (fields: see vta-isa.md).",
+            "__doc__": f"The {record.opcode.name} instruction (docs/isa.md §3.2, §4).",
             "__annotations__": {"RECORD": ClassVar, "KV_FIELDS": ClassVar},
         },
     )

@@ -1,12 +1,27 @@
 """Hardware configuration of a VTA-compatible accelerator (the keys of VTA's `vta_config.json`).
 
-All buffer sizes and field widths of the ISA derive from these parameters; see `vta-isa.md` §1.
+All buffer sizes and field widths of the ISA derive from these parameters (`docs/isa.md` §1).
+
+Imports inside `canopy_ir.hw` run one way, config → isa → the rest, so this module imports nothing
+of `canopy_ir.hw`. Yet whether a configuration is usable depends on the ISA: every instruction and
+micro-op field, whose widths follow the buffer depths, must fit its word. That check lives with the
+bit layouts in `canopy_ir.hw.isa`, which hands it to this module once, when it is imported
+(`set_encoding_check`); `canopy_ir/hw/__init__.py` imports `isa`, and Python runs a package's
+`__init__` before any of its modules, so the check is in place before any code can reach `HwConfig`.
+`validate` runs it after its own checks, and every way of loading a configuration (`from_dict`,
+`load`, `from_spec`, `preset`) goes through `validate`.
+
+Presets are JSON files in `canopy_ir/hw/presets/` (one per preset, a `_source` key citing where
+the figures come from), read and validated on first use.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from canopy_ir.errors import HardwareConfigError
@@ -14,22 +29,37 @@ from canopy_ir.errors import HardwareConfigError
 
 @dataclass(frozen=True)
 class HwConfig:
+    # Target name (VTA's TARGET: sim, pynq, intelfocl, ...); informational.
     TARGET: str = "sim"
+    # Hardware version string (VTA's HW_VER); informational.
     HW_VER: str = "0.0.2"
+    # log2 of the bits of an input (activation) element; the output width is the same.
     LOG_INP_WIDTH: int = 3
+    # log2 of the bits of a weight element.
     LOG_WGT_WIDTH: int = 3
+    # log2 of the bits of an accumulator element.
     LOG_ACC_WIDTH: int = 5
+    # log2 of BATCH, the rows of the GEMM core (A in (A,B)x(B,C)).
     LOG_BATCH: int = 0
+    # log2 of BLOCK_IN, the reduction length of one GEMM step (B in (A,B)x(B,C)).
     LOG_BLOCK_IN: int = 4
+    # log2 of BLOCK_OUT, the output lanes of the GEMM core (C in (A,B)x(B,C)).
     LOG_BLOCK_OUT: int = 4
+    # log2 of the bytes of the on-chip micro-op buffer.
     LOG_UOP_BUFF_SIZE: int = 15
+    # log2 of the bytes of the on-chip input buffer.
     LOG_INP_BUFF_SIZE: int = 15
+    # log2 of the bytes of the on-chip weight buffer.
     LOG_WGT_BUFF_SIZE: int = 18
+    # log2 of the bytes of the on-chip accumulator buffer (the output buffer shares its indices).
     LOG_ACC_BUFF_SIZE: int = 17
+    # log2 of the bits of the memory bus (VTA derives it per target; here a key).
     LOG_BUS_WIDTH: int = 6
-    # Timing (canopy-ir's extension of VTA's keys; used by the cycle model only)
+    # Timing (canopy-ir's extension of VTA's keys; used by the cycle model only):
+    # clock of the accelerator in MHz, to turn cycles into seconds.
     CLOCK_MHZ: int = 100
-    DRAM_LATENCY_CYCLES: int = 64  # cycles from a DMA request to its first data beat
+    # Cycles from a DMA request to its first data beat.
+    DRAM_LATENCY_CYCLES: int = 64
     # Width of the ALU MUL operand: VTA's hardware builds multiply by 8 signed bits. Fixed-point
     # requantization applies its multipliers in pieces of min(7, ALU_MUL_BITS - 1) bits, so it
     # runs on stock VTA; the verifier and the simulator enforce the width.
@@ -62,6 +92,7 @@ class HwConfig:
         return (1 << self._log_elem_bits(buf)) // 8
 
     def log_depth(self, buf: str) -> int:
+        """log2 of the elements buffer `buf` holds (VTA's VTA_LOG_<BUF>_BUFF_DEPTH)."""
         size = {
             "uop": self.LOG_UOP_BUFF_SIZE,
             "inp": self.LOG_INP_BUFF_SIZE,
@@ -120,16 +151,23 @@ class HwConfig:
         return config
 
     @classmethod
+    def from_json(cls, text: str, source: str) -> HwConfig:
+        """A configuration from the text of a vta_config.json (`source` names it in errors)."""
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HardwareConfigError(f"not valid JSON: {exc}", source) from None
+        if not isinstance(raw, dict):
+            raise HardwareConfigError("expected a JSON object of VTA config keys", source)
+        return cls.from_dict(raw, source)
+
+    @classmethod
     def load(cls, path: str | Path) -> HwConfig:
         try:
-            raw = json.loads(Path(path).read_text())
+            text = Path(path).read_text()
         except OSError as exc:
             raise HardwareConfigError(f"cannot read: {exc.strerror}", str(path)) from None
-        except json.JSONDecodeError as exc:
-            raise HardwareConfigError(f"not valid JSON: {exc}", str(path)) from None
-        if not isinstance(raw, dict):
-            raise HardwareConfigError("expected a JSON object of VTA config keys", str(path))
-        return cls.from_dict(raw, str(path))
+        return cls.from_json(text, str(path))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -156,32 +194,52 @@ class HwConfig:
                     "fit the 16-bit sram_base field",
                     source,
                 )
-        # The instruction/micro-op layouts check that every field fits its word.
-        from canopy_ir.hw.isa import layouts
+        if _encoding_check is None:
+            raise RuntimeError("canopy_ir.hw.isa has not installed its field check")
+        _encoding_check(self, source)
 
-        layouts(self, source)
+
+# The ISA's check that every instruction and micro-op field fits its word (see the docstring).
+_encoding_check: Callable[[HwConfig, str], None] | None = None
+
+
+def set_encoding_check(check: Callable[[HwConfig, str], None]) -> None:
+    """Install the ISA's field-fit check; `check(config, source)` raises HardwareConfigError."""
+    global _encoding_check
+    _encoding_check = check
 
 
 DEFAULT_CONFIG = HwConfig()
 
-# Presets. Array shapes and buffer sizes are the published VTA/Canopy configurations; clock and
-# bus figures are estimates for the cycle model, to be replaced by measured ones per board.
-PRESETS: dict[str, HwConfig] = {
-    # apache/tvm-vta config/vta_config.json: 1x16x16 GEMM core, 32/32/256/128 KiB buffers,
-    # 64-bit bus; 100 MHz as on the PYNQ reference design.
-    "vta-default": DEFAULT_CONFIG,
-    # apache/tvm-vta config/intelfocl_sample.json (Canopy's Intel OpenCL target, Arria 10 GX):
-    # the same core and buffers; ~200 MHz kernel clock and a 512-bit memory interface (estimates).
-    "arria10": HwConfig(TARGET="intelfocl", HW_VER="0.0.1", LOG_BUS_WIDTH=9, CLOCK_MHZ=200),
-    # 4paradigm/canopy-hw config/xilinxvitis_sample.json (Canopy on AWS F1, Virtex UltraScale+
-    # VU9P; the Stratix 10 class): LOG_BLOCK 5, a 1x32x32 core (4x the MACs per cycle) with the
-    # same buffer sizes; 250 MHz (F1's default kernel clock) and a 512-bit interface (estimates).
-    "stratix10-vu9p": HwConfig(
-        TARGET="xilinxvitis",
-        HW_VER="0.0.2",
-        LOG_BLOCK_IN=5,
-        LOG_BLOCK_OUT=5,
-        LOG_BUS_WIDTH=9,
-        CLOCK_MHZ=250,
-    ),
-}
+
+class _Presets(Mapping[str, HwConfig]):
+    """The presets by name (file name without `.json`); each is read and validated on first use."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, Traversable] | None = None
+        self._configs: dict[str, HwConfig] = {}
+
+    def _folder(self) -> dict[str, Traversable]:
+        if self._files is None:
+            folder = resources.files(__package__) / "presets"
+            self._files = {
+                f.name.removesuffix(".json"): f
+                for f in sorted(folder.iterdir(), key=lambda f: f.name)
+                if f.name.endswith(".json")
+            }
+        return self._files
+
+    def __getitem__(self, name: str) -> HwConfig:
+        if name not in self._configs:
+            file = self._folder()[name]
+            self._configs[name] = HwConfig.from_json(file.read_text(), f"preset {file.name}")
+        return self._configs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folder())
+
+    def __len__(self) -> int:
+        return len(self._folder())
+
+
+PRESETS: Mapping[str, HwConfig] = _Presets()

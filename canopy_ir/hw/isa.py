@@ -1,8 +1,11 @@
 """The VTA instruction set: instruction records, bit layouts, encoder and decoder.
 
-Layouts follow `vta-isa.md` §2: fields are packed from bit 0 in declaration order into 64-bit units
-with C bit-field rules (a field that would straddle a unit boundary starts at the next unit). Field
-widths depend on the `HwConfig`, so layouts are computed per config and cached.
+Records and layouts mirror VTA's `include/vta/hw_spec.h` (apache/tvm-vta): each record is one of
+its structs (VTAMemInsn, VTAGemInsn, VTAAluInsn, VTAGenericInsn for FINISH, VTAUop), field for
+field and in the same order; `docs/isa.md` §3 documents them. Fields are packed with C bit-field
+rules into 64-bit units (micro-ops: one 32-bit unit), see `canopy_ir.hw.encoding`. Field widths
+depend on the `HwConfig`, so layouts are computed per config and cached. Importing this module
+installs the check that a config's fields fit their words (see `canopy_ir.hw.config`).
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from canopy_ir.errors import HardwareConfigError, IsaError
-from canopy_ir.hw.config import HwConfig
+from canopy_ir.errors import IsaError
+from canopy_ir.hw.config import HwConfig, set_encoding_check
+from canopy_ir.hw.encoding import FieldLayout, pack_fields, pack_word, unpack_columns, unpack_word
 
-INSN_BYTES = 16
-UOP_BYTES = 4
+INSN_BYTES = 16  # an instruction is 128 bits (VTA_INS_WIDTH)
+UOP_BYTES = 4  # a micro-op is 32 bits (VTA_UOP_WIDTH)
 
 
 class Opcode(IntEnum):
@@ -31,12 +35,14 @@ class Opcode(IntEnum):
 
 
 class MemId(IntEnum):
+    """Buffer a LOAD/STORE moves data of (VTA_MEM_ID_*)."""
+
     UOP = 0
     WGT = 1
     INP = 2
     ACC = 3
-    OUT = 4
-    ACC_8BIT = 5
+    OUT = 4  # STORE only: the accumulators, narrowed to the input width
+    ACC_8BIT = 5  # LOAD only: int8 data from DRAM, sign-extended into ACC lanes
 
 
 class AluOp(IntEnum):
@@ -56,19 +62,19 @@ class Module(IntEnum):
 
 
 # ------------------------------------------------------------------------------------------
-# Instruction records
+# Instruction records (hw_spec.h's structs; the opcode is the class)
 # ------------------------------------------------------------------------------------------
 
 
 @dataclass
 class Insn(ABC):
-    """Common head of every instruction: the four dependency-token flags."""
+    """Common head of every instruction (VTAGenericInsn): the four dependency-token flags."""
 
     opcode: ClassVar[Opcode]
-    pop_prev: int = 0
-    pop_next: int = 0
-    push_prev: int = 0
-    push_next: int = 0
+    pop_prev: int = 0  # pop a token from the previous module's queue before running
+    pop_next: int = 0  # pop a token from the next module's queue before running
+    push_prev: int = 0  # push a token to the previous module's queue after running
+    push_next: int = 0  # push a token to the next module's queue after running
 
     @property
     @abstractmethod
@@ -81,16 +87,18 @@ class Insn(ABC):
 
 @dataclass
 class MemInsn(Insn):
-    memory_type: int = 0
-    sram_base: int = 0
-    dram_base: int = 0
-    y_size: int = 0
-    x_size: int = 0
-    x_stride: int = 0
-    y_pad_0: int = 0
-    y_pad_1: int = 0
-    x_pad_0: int = 0
-    x_pad_1: int = 0
+    """LOAD/STORE (VTAMemInsn): a 2-D strided block between DRAM and a buffer, LOAD padding it."""
+
+    memory_type: int = 0  # the buffer loaded or stored (a MemId)
+    sram_base: int = 0  # first buffer element written (LOAD) or read (STORE)
+    dram_base: int = 0  # first DRAM element, counted in elements of memory_type
+    y_size: int = 0  # rows copied
+    x_size: int = 0  # elements per row copied (0: the instruction moves nothing)
+    x_stride: int = 0  # DRAM elements from one row to the next
+    y_pad_0: int = 0  # zero rows written before the block (LOAD only)
+    y_pad_1: int = 0  # zero rows written after the block (LOAD only)
+    x_pad_0: int = 0  # zero elements written before each row (LOAD only)
+    x_pad_1: int = 0  # zero elements written after each row (LOAD only)
 
 
 @dataclass
@@ -118,15 +126,15 @@ class StoreInsn(MemInsn):
 class LoopInsn(Insn):
     """Fields shared by GEMM and ALU: a micro-op range run inside two nested loops."""
 
-    reset_reg: int = 0
-    uop_bgn: int = 0
-    uop_end: int = 0
-    iter_out: int = 1
-    iter_in: int = 1
-    dst_factor_out: int = 0
-    dst_factor_in: int = 0
-    src_factor_out: int = 0
-    src_factor_in: int = 0
+    reset_reg: int = 0  # zero the destination accumulators instead of computing
+    uop_bgn: int = 0  # first micro-op of the range (micro-op buffer index)
+    uop_end: int = 0  # end of the range, exclusive (one bit wider than uop_bgn)
+    iter_out: int = 1  # iterations of the outer loop
+    iter_in: int = 1  # iterations of the inner loop
+    dst_factor_out: int = 0  # accumulator index step per outer iteration
+    dst_factor_in: int = 0  # accumulator index step per inner iteration
+    src_factor_out: int = 0  # source index step per outer iteration (GEMM: input, ALU: acc)
+    src_factor_in: int = 0  # source index step per inner iteration (GEMM: input, ALU: acc)
 
     @property
     def module(self) -> Module:
@@ -135,21 +143,27 @@ class LoopInsn(Insn):
 
 @dataclass
 class GemmInsn(LoopInsn):
+    """GEMM (VTAGemInsn): acc[dst] += inp[src] x wgt[w]^T for every micro-op and iteration."""
+
     opcode: ClassVar[Opcode] = Opcode.GEMM
-    wgt_factor_out: int = 0
-    wgt_factor_in: int = 0
+    wgt_factor_out: int = 0  # weight index step per outer iteration
+    wgt_factor_in: int = 0  # weight index step per inner iteration
 
 
 @dataclass
 class AluInsn(LoopInsn):
+    """ALU (VTAAluInsn): acc[dst] = op(acc[dst], imm or acc[src]), lane by lane."""
+
     opcode: ClassVar[Opcode] = Opcode.ALU
-    alu_opcode: int = 0
-    use_imm: int = 0
-    imm: int = 0  # signed 16 bit
+    alu_opcode: int = 0  # the operation (an AluOp)
+    use_imm: int = 0  # take the second operand from imm instead of acc[src]
+    imm: int = 0  # the immediate operand, signed 16 bit
 
 
 @dataclass
 class FinishInsn(Insn):
+    """FINISH (VTAGenericInsn): signals the host that the stream is done."""
+
     opcode: ClassVar[Opcode] = Opcode.FINISH
 
     @property
@@ -170,10 +184,13 @@ DEP_FLAGS = ("pop_prev", "pop_next", "push_prev", "push_next")
 
 @dataclass
 class Uops:
-    """Micro-ops as three parallel integer arrays (dst, src, wgt)."""
+    """Micro-ops (VTAUop) as three parallel integer arrays."""
 
+    # Destination index: the accumulator element written.
     dst: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Source index: the input element (GEMM) or the accumulator element (ALU) read.
     src: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Weight index: the weight element (GEMM; 0 for ALU).
     wgt: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __len__(self) -> int:
@@ -196,94 +213,76 @@ class Uops:
 
 
 @dataclass(frozen=True)
-class FieldLayout:
-    name: str
-    offset: int  # bit offset in the whole instruction (0..127)
-    width: int
-    signed: bool = False
-
-
-@dataclass(frozen=True)
 class Layouts:
     insn: dict[Opcode, tuple[FieldLayout, ...]]
     uop: tuple[FieldLayout, ...]
 
 
-def _pack_fields(specs: list[tuple[str, int, bool]], unit: int, total: int, what: str, source: str):
-    """Place fields in declaration order with C bit-field rules for `unit`-bit storage units."""
-    placed, pos = [], 0
-    for name, width, signed in specs:
-        if width > unit:
-            raise HardwareConfigError(
-                f"{what} field {name} is {width} bits wide (> {unit})", source
-            )
-        if pos // unit != (pos + width - 1) // unit:
-            pos = (pos // unit + 1) * unit
-        if pos + width > total:
-            raise HardwareConfigError(
-                f"{what} field {name} does not fit: it would end at bit {pos + width} of {total}",
-                source,
-            )
-        placed.append(FieldLayout(name, pos, width, signed))
-        pos += width
-    return tuple(placed)
-
-
 def layouts(config: HwConfig, source: str = "config") -> Layouts:
+    """The bit layouts for `config`; HardwareConfigError naming the field if one does not fit."""
     return _layouts(config, source)
 
 
 @lru_cache(maxsize=32)
 def _layouts(config: HwConfig, source: str) -> Layouts:
+    # Widths as hw_spec.h / hw_spec_const.h declare them; acc, inp, wgt, uop are the
+    # VTA_LOG_<BUF>_BUFF_DEPTH of the config.
     acc, inp, wgt, uop = (config.log_depth(b) for b in ("acc", "inp", "wgt", "uop"))
-    head = [("opcode", 3, False)] + [(f, 1, False) for f in DEP_FLAGS]
+    head = [("opcode", 3, False)] + [(f, 1, False) for f in DEP_FLAGS]  # VTA_OPCODE_BIT_WIDTH
     mem = head + [
-        ("memory_type", 3, False),
-        ("sram_base", 16, False),
-        ("dram_base", 32, False),
-        ("y_size", 16, False),
-        ("x_size", 16, False),
-        ("x_stride", 16, False),
-        ("y_pad_0", 4, False),
+        ("memory_type", 3, False),  # VTA_MEMOP_ID_BIT_WIDTH
+        ("sram_base", 16, False),  # VTA_MEMOP_SRAM_ADDR_BIT_WIDTH
+        ("dram_base", 32, False),  # VTA_MEMOP_DRAM_ADDR_BIT_WIDTH
+        ("y_size", 16, False),  # VTA_MEMOP_SIZE_BIT_WIDTH
+        ("x_size", 16, False),  # VTA_MEMOP_SIZE_BIT_WIDTH
+        ("x_stride", 16, False),  # VTA_MEMOP_STRIDE_BIT_WIDTH
+        ("y_pad_0", 4, False),  # VTA_MEMOP_PAD_BIT_WIDTH (all four pads)
         ("y_pad_1", 4, False),
         ("x_pad_0", 4, False),
         ("x_pad_1", 4, False),
     ]
     loop = head + [
         ("reset_reg", 1, False),
-        ("uop_bgn", uop, False),
-        ("uop_end", uop + 1, False),
-        ("iter_out", 14, False),
+        ("uop_bgn", uop, False),  # VTA_LOG_UOP_BUFF_DEPTH
+        ("uop_end", uop + 1, False),  # VTA_LOG_UOP_BUFF_DEPTH + 1
+        ("iter_out", 14, False),  # VTA_LOOP_ITER_WIDTH
         ("iter_in", 14, False),
     ]
     gemm = loop + [
-        ("dst_factor_out", acc, False),
+        ("dst_factor_out", acc, False),  # VTA_LOG_ACC_BUFF_DEPTH
         ("dst_factor_in", acc, False),
-        ("src_factor_out", inp, False),
+        ("src_factor_out", inp, False),  # VTA_LOG_INP_BUFF_DEPTH
         ("src_factor_in", inp, False),
-        ("wgt_factor_out", wgt, False),
+        ("wgt_factor_out", wgt, False),  # VTA_LOG_WGT_BUFF_DEPTH
         ("wgt_factor_in", wgt, False),
     ]
     alu = loop + [
-        ("dst_factor_out", acc, False),
+        ("dst_factor_out", acc, False),  # VTA_LOG_ACC_BUFF_DEPTH (all four factors)
         ("dst_factor_in", acc, False),
         ("src_factor_out", acc, False),
         ("src_factor_in", acc, False),
-        ("alu_opcode", 3, False),
+        ("alu_opcode", 3, False),  # VTA_ALU_OPCODE_BIT_WIDTH
         ("use_imm", 1, False),
-        ("imm", 16, True),
+        ("imm", 16, True),  # VTA_ALUOP_IMM_BIT_WIDTH, int64_t
     ]
     insn = {
-        Opcode.LOAD: _pack_fields(mem, 64, 128, "LOAD/STORE", source),
-        Opcode.GEMM: _pack_fields(gemm, 64, 128, "GEMM", source),
-        Opcode.ALU: _pack_fields(alu, 64, 128, "ALU", source),
-        Opcode.FINISH: _pack_fields(head, 64, 128, "FINISH", source),
+        Opcode.LOAD: pack_fields(mem, 64, 128, "LOAD/STORE", source),
+        Opcode.GEMM: pack_fields(gemm, 64, 128, "GEMM", source),
+        Opcode.ALU: pack_fields(alu, 64, 128, "ALU", source),
+        Opcode.FINISH: pack_fields(head, 64, 128, "FINISH", source),
     }
     insn[Opcode.STORE] = insn[Opcode.LOAD]
-    # VTAUop.src_idx is MAX(LOG_ACC_BUFF_DEPTH, LOG_INP_BUFF_DEPTH) bits (hw_spec.h): GEMM reads
-    # the input buffer through it, ALU the accumulator.
+    # VTAUop.src_idx is MAX(VTA_LOG_ACC_BUFF_DEPTH, VTA_LOG_INP_BUFF_DEPTH) bits: GEMM reads the
+    # input buffer through it, ALU the accumulator.
     uop_fields = [("dst", acc, False), ("src", max(acc, inp), False), ("wgt", wgt, False)]
-    return Layouts(insn, _pack_fields(uop_fields, 32, 32, "micro-op", source))
+    return Layouts(insn, pack_fields(uop_fields, 32, 32, "micro-op", source))
+
+
+def _check_config(config: HwConfig, source: str) -> None:
+    layouts(config, source)
+
+
+set_encoding_check(_check_config)
 
 
 # ------------------------------------------------------------------------------------------
@@ -297,11 +296,7 @@ def check_fields(insn: Insn, config: HwConfig, index: int | None = None) -> None
         if f.name == "opcode":
             continue
         value = getattr(insn, f.name)
-        lo, hi = (
-            (-(1 << (f.width - 1)), (1 << (f.width - 1)) - 1)
-            if f.signed
-            else (0, (1 << f.width) - 1)
-        )
+        lo, hi = f.bounds
         if not lo <= value <= hi:
             where = f"instruction {index}" if index is not None else None
             raise IsaError(
@@ -313,11 +308,8 @@ def check_fields(insn: Insn, config: HwConfig, index: int | None = None) -> None
 
 def encode_insn(insn: Insn, config: HwConfig, index: int | None = None) -> bytes:
     check_fields(insn, config, index)
-    word = 0
-    for f in layouts(config).insn[insn.opcode]:
-        value = int(insn.opcode) if f.name == "opcode" else getattr(insn, f.name)
-        word |= (value & ((1 << f.width) - 1)) << f.offset
-    return word.to_bytes(INSN_BYTES, "little")
+    values = {**insn.field_values(), "opcode": int(insn.opcode)}
+    return pack_word(values, layouts(config).insn[insn.opcode]).to_bytes(INSN_BYTES, "little")
 
 
 def encode_insns(insns: list[Insn], config: HwConfig) -> bytes:
@@ -331,20 +323,12 @@ def decode_insn(data: bytes, config: HwConfig, index: int | None = None) -> Insn
     if opcode not in INSN_CLASSES:
         raise IsaError(f"unknown opcode {opcode}", where)
     cls = INSN_CLASSES[Opcode(opcode)]
-    used = 0
-    values: dict[str, int] = {}
-    for f in layouts(config).insn[Opcode(opcode)]:
-        mask = (1 << f.width) - 1
-        used |= mask << f.offset
-        value = (word >> f.offset) & mask
-        if f.signed and value >> (f.width - 1):
-            value -= 1 << f.width
-        if f.name != "opcode":
-            values[f.name] = value
-    if word & ~used:
+    values, stray = unpack_word(word, layouts(config).insn[Opcode(opcode)])
+    if stray:
         raise IsaError(
             f"{cls.opcode.name} has non-zero bits outside its fields (corrupted?)", where
         )
+    del values["opcode"]
     return cls(**values)
 
 
@@ -362,29 +346,14 @@ def decode_insns(data: bytes, config: HwConfig) -> list[Insn]:
         rows = np.flatnonzero(opcodes == opcode)
         if not len(rows):
             continue
-        fields_ = [f for f in layouts(config).insn[opcode] if f.name != "opcode"]
-        used = [0, 0]
-        columns = []
-        for f in [*layouts(config).insn[opcode]]:
-            word, shift = divmod(f.offset, 64)
-            used[word] |= ((1 << f.width) - 1) << shift
-        for f in fields_:
-            word, shift = divmod(f.offset, 64)
-            value = (words[rows, word] >> np.uint64(shift)) & np.uint64((1 << f.width) - 1)
-            value = value.astype(np.int64)
-            if f.signed:
-                value = np.where(value >> (f.width - 1), value - (1 << f.width), value)
-            columns.append(value)
-        stray = (words[rows, 0] & ~np.uint64(used[0])) | (words[rows, 1] & ~np.uint64(used[1]))
+        layout = layouts(config).insn[opcode]
+        columns, stray = unpack_columns(words[rows], layout)
         if stray.any():
             k = int(rows[np.flatnonzero(stray)[0]])
             return [decode_insn(data[k * INSN_BYTES :][:INSN_BYTES], config, k)]
-        names = [f.name for f in fields_]
-        for k, row in zip(
-            rows.tolist(),
-            np.stack(columns, axis=1).tolist() if columns else [[]] * len(rows),
-            strict=True,
-        ):
+        names = [f.name for f in layout[1:]]  # the opcode comes first; the class implies it
+        table = np.stack(columns[1:], axis=1).tolist() if names else [[]] * len(rows)
+        for k, row in zip(rows.tolist(), table, strict=True):
             insn = cls.__new__(cls)
             insn.__dict__.update(zip(names, row, strict=True))
             out[k] = insn
@@ -424,7 +393,10 @@ def dram_elem_bytes(memory_type: int, config: HwConfig) -> int:
 
 
 def dram_span(insn: MemInsn, config: HwConfig) -> tuple[int, int]:
-    """Byte range [lo, hi) that a LOAD/STORE touches in DRAM."""
+    """Byte range [lo, hi) that a LOAD/STORE touches in DRAM; empty (lo == hi) when it moves no
+    data (y_size or x_size 0: a LOAD of padding only), wherever dram_base points."""
     eb = dram_elem_bytes(insn.memory_type, config)
+    if insn.y_size == 0 or insn.x_size == 0:
+        return insn.dram_base * eb, insn.dram_base * eb
     last_row = insn.dram_base + max(insn.y_size - 1, 0) * insn.x_stride
     return insn.dram_base * eb, (last_row + insn.x_size) * eb

@@ -1,4 +1,4 @@
-"""Packed DRAM layouts of `vta-isa.md` §5 and their inverses (host side and compiler side).
+"""Packed DRAM layouts of `docs/isa.md` §6 and their inverses (host side and compiler side).
 
 Activations NCHW → [N/B, C/BI, H, W, B, BI]; 2-D activations [N, K] are NCHW with H = W = 1.
 Weights OIHW → [O/BO, I/BI, KH, KW, BO, BI]; biases [O] → [O/BO, B, BO] (repeated over batch rows).

@@ -175,16 +175,17 @@ class Footprints:
                 MemId.ACC_8BIT: "acc",
                 MemId.OUT: "acc",
             }[mem]
-            dram = ("dram", *isa.dram_span(insn, cfg))
+            lo, hi = isa.dram_span(insn, cfg)
+            dram = [("dram", lo, hi)] if hi > lo else []  # padding-only loads touch no DRAM
             if isinstance(insn, isa.StoreInsn):
-                return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], [dram]
+                return [("acc", insn.sram_base, insn.sram_base + insn.y_size * insn.x_size)], dram
             count = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (
                 insn.x_pad_0 + insn.x_size + insn.x_pad_1
             )
             if mem == MemId.UOP:
                 rows = self.table[insn.dram_base - self.table_base :][: insn.y_size * insn.x_size]
                 self.uop_buf[insn.sram_base : insn.sram_base + len(rows)] = rows
-            return [dram], [(space, insn.sram_base, insn.sram_base + count)]
+            return dram, [(space, insn.sram_base, insn.sram_base + count)]
         uops = self.uop_buf[insn.uop_bgn : insn.uop_end]
         uop_read = ("uop", insn.uop_bgn, insn.uop_end)
         dst = ("acc", *loop_range(uops[:, 0], insn, "dst"))

@@ -1,10 +1,11 @@
 """Functional simulator of the accelerator: bit-exact VTA semantics over a card's DRAM image.
 
-The simulator models the three modules (load, compute, store) and the four dependency-token queues
-between them (`vta-isa.md` §4). A `policy` chooses which ready module runs next: any correct
-stream gives the same result under every policy, so tests run several to expose missing tokens.
-`policy="sequential"` ignores tokens and runs in program order (the meaning of a stream before
-`insert-deps`). Each instruction is executed with numpy over its whole micro-op loop nest.
+The simulator implements the instruction semantics of `docs/isa.md` §4 and models the three
+modules (load, compute, store) and the four dependency-token queues between them (`docs/isa.md`
+§5). A `policy` chooses which ready module runs next: any correct stream gives the same result
+under every policy, so tests run several to expose missing tokens. `policy="sequential"` ignores
+tokens and runs in program order (the meaning of a stream before `insert-deps`). Each instruction
+is executed with numpy over its whole micro-op loop nest.
 """
 
 from __future__ import annotations

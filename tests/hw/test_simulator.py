@@ -10,6 +10,7 @@ from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.isa import AluOp, MemId
 from canopy_ir.hw.simulator import FunctionalSimulator
+from canopy_ir.hw.verify import verify_stream
 
 CFG = HwConfig()
 
@@ -198,3 +199,53 @@ def test_vectorised_gemm_and_alu_equal_the_loop_reference(data):
     expected = _reference_loop(s, insn)
     s.execute(insn, 0)
     np.testing.assert_array_equal(s.acc, expected)
+
+
+def test_gemm_reading_input_beyond_the_acc_depth_round_trips_and_runs():
+    """Input buffer deeper than the accumulator (1024 vs 512 elements): the micro-op's src field
+    is INP-wide, so a GEMM can read input elements past the accumulator's index range."""
+    cfg = HwConfig.from_dict({"LOG_BLOCK": 3, "LOG_INP_BUFF_SIZE": 13, "LOG_ACC_BUFF_SIZE": 14})
+    assert (cfg.depth("inp"), cfg.depth("acc")) == (1024, 512)
+    rng = np.random.default_rng(1)
+    inp = rng.integers(-128, 128, (3, 1, 8), dtype=np.int8)  # DRAM elements 0..2 (8 bytes each)
+    wgt = rng.integers(-128, 128, (8, 8), dtype=np.int8)  # DRAM weight element 1 (64 bytes)
+    uops = isa.Uops.from_triples([(510, 1000, 5)])  # src 1000 does not fit acc's 9 bits
+    dram = np.zeros(1024, np.uint8)
+    dram[:24] = inp.view(np.uint8).reshape(-1)
+    dram[64:128] = wgt.view(np.uint8).reshape(-1)
+    dram[256:260] = np.frombuffer(isa.encode_uops(uops, cfg), np.uint8)
+    stream = [
+        isa.LoadInsn(memory_type=MemId.INP, sram_base=999, y_size=1, x_size=3, x_stride=3),
+        isa.LoadInsn(
+            memory_type=MemId.WGT,
+            sram_base=5,
+            dram_base=1,
+            y_size=1,
+            x_size=1,
+            x_stride=1,
+            push_next=1,
+        ),
+        isa.LoadInsn(memory_type=MemId.UOP, dram_base=64, y_size=1, x_size=1, x_stride=1),
+        # acc[510 + i] += inp[1000 + i] . wgt[5]^T for i = 0, 1
+        isa.GemmInsn(
+            uop_end=1, iter_out=2, dst_factor_out=1, src_factor_out=1, pop_prev=1, push_next=1
+        ),
+        isa.StoreInsn(
+            sram_base=510,
+            dram_base=512 // 8,
+            y_size=1,
+            x_size=2,
+            x_stride=2,
+            pop_prev=1,
+            push_prev=1,
+        ),
+        isa.FinishInsn(pop_next=1),
+    ]
+    verify_stream(stream, uops, cfg, arena_bytes=len(dram), uop_offset=256)
+    decoded = isa.decode_insns(isa.encode_insns(stream, cfg), cfg)
+    assert decoded == stream
+    s = FunctionalSimulator(cfg, dram)
+    s.run(decoded)
+    assert s.stats.finished and s.uop[1][0] == 1000
+    expected = (inp[1:].astype(np.int64) @ wgt.T.astype(np.int64)).astype(np.int8)
+    np.testing.assert_array_equal(dram[512:528].view(np.int8).reshape(2, 1, 8), expected)

@@ -1,6 +1,7 @@
 """HW config presets and VTA config files, the cycle model, and canopy-disasm."""
 
 import json
+from importlib import resources
 
 import numpy as np
 import onnx
@@ -32,6 +33,25 @@ def test_presets_compile_and_run_the_example_bit_exactly(name, tmp_path):
     x = sample_input()
     (y,) = canopy_ir.InferenceSession(str(tmp_path / "m.canopy")).run(None, {"input": x})
     np.testing.assert_array_equal(y, graph_output(integer_graph(build_small_cnn()), x))
+
+
+def test_presets_are_json_files_citing_their_sources():
+    folder = resources.files("canopy_ir.hw") / "presets"
+    names = sorted(f.name.removesuffix(".json") for f in folder.iterdir())
+    assert names == sorted(PRESETS) == ["arria10", "stratix10-vu9p", "vta-default"]
+    for name in names:
+        raw = json.loads((folder / f"{name}.json").read_text())
+        assert raw["_source"], f"{name}.json does not say where its figures come from"
+        assert HwConfig.from_dict(raw) == HwConfig.preset(name)
+    # the figures canopy-ir has always used
+    assert HwConfig.preset("vta-default") == HwConfig()
+    assert HwConfig.preset("arria10") == HwConfig(
+        TARGET="intelfocl", HW_VER="0.0.1", LOG_BUS_WIDTH=9, CLOCK_MHZ=200
+    )
+    assert HwConfig.preset("stratix10-vu9p") == HwConfig(
+        TARGET="xilinxvitis", LOG_BLOCK_IN=5, LOG_BLOCK_OUT=5, LOG_BUS_WIDTH=9, CLOCK_MHZ=250
+    )
+    assert HwConfig.from_spec("arria10") is HwConfig.preset("arria10")  # read once
 
 
 def test_vta_config_json_round_trip_and_vta_keys(tmp_path):

@@ -2,7 +2,6 @@
 reason and the instruction's index."""
 
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from small_cnn import build_small_cnn
@@ -10,6 +9,7 @@ from small_cnn import build_small_cnn
 from canopy_ir.accel_program import read_program
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import VerificationError
+from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.hw import isa
 from canopy_ir.hw.isa import MemId
 from canopy_ir.hw.verify import verify_stream
@@ -140,3 +140,35 @@ def test_queue_depth_bound_is_enforced(program):
     verify_stream(stream, isa.Uops(), program.config, queue_depth=3)
     with pytest.raises(VerificationError, match="cannot push to full .* depth 2"):
         verify_stream(stream, isa.Uops(), program.config, queue_depth=2)
+
+
+def test_padding_only_load_touches_no_dram():
+    """A LOAD of padding rows only (y_size 0) moves no data, wherever dram_base points: the
+    verifier must not count a row at dram_base (found by canopy-fuzz: two 1x1 convs with pad 1
+    on a 1x1x3x4 input, LOG_BLOCK 2, buffers 2^10/2^8/2^8/2^9 failed with "DMA reaches byte 448
+    of the 436-byte DRAM arena")."""
+    import numpy as np
+
+    from canopy_ir.fuzz.models import build_qdq_model, random_input
+    from canopy_ir.fuzz.stages import graph_output, integer_graph, run_lowered
+    from canopy_ir.hw.config import HwConfig
+    from canopy_ir.interpreters.accel import run_accel
+
+    pad_only = isa.LoadInsn(memory_type=MemId.INP, dram_base=10**6, y_size=0, x_size=4, y_pad_0=1)
+    lo, hi = isa.dram_span(pad_only, HwConfig())
+    assert lo == hi
+    cfg = HwConfig(
+        LOG_BLOCK_IN=2,
+        LOG_BLOCK_OUT=2,
+        LOG_UOP_BUFF_SIZE=10,
+        LOG_INP_BUFF_SIZE=8,
+        LOG_WGT_BUFF_SIZE=8,
+        LOG_ACC_BUFF_SIZE=9,
+    )
+    conv = ("conv", 1, 1, 1, 1, 1, False, False)  # 1x1 kernel, pad 1: border rows are all padding
+    net = ((1, 1, 3, 4), [conv, conv])
+    module = integer_graph(build_qdq_model(*net), cfg)
+    x = random_input(net[0])
+    expected = graph_output(integer_graph(build_qdq_model(*net)), x)
+    run_passes(module, ["graph-to-tile", "tile-to-accel", "insert-deps", "encode"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel), expected)
