@@ -59,3 +59,8 @@ class DeadlockError(DeviceError):
 
 class VerificationError(IsaError):
     """An instruction stream would misbehave on hardware (out-of-range access, bad tokens)."""
+
+
+class InternalError(CanopyError):
+    """A pass or tool failed in a way no input should cause: a bug in canopy-ir. The original
+    exception is chained (`__cause__`); CLIs print it with --debug."""

@@ -1,4 +1,4 @@
-"""`canonicalize`: local simplifications of graph IR.
+"""`graph-canonicalize`: local simplifications of graph IR.
 
 Takes and produces graph IR with the same meaning: reshape chains collapse (and reshapes to the
 same shape vanish), identity and cancelling transposes go, repeated relus merge, and

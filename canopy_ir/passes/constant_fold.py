@@ -1,4 +1,4 @@
-"""`constant-fold`: evaluate graph ops whose operands are all constants.
+"""`graph-constant-fold`: evaluate graph ops whose operands are all constants.
 
 Takes and produces graph IR; each such op becomes a `graph.const` holding its value (computed
 by the graph interpreter, so folding means exactly what running would). Quantize/dequantize ops

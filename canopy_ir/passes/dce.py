@@ -1,4 +1,4 @@
-"""`dce`: remove graph ops whose results are unused (they are all side-effect free)."""
+"""`graph-dce`: remove graph ops whose results are unused (they are all side-effect free)."""
 
 from __future__ import annotations
 

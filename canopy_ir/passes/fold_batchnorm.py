@@ -1,4 +1,4 @@
-"""`fold-batchnorm`: fold inference batch normalisation into the convolution before it.
+"""`graph-fold-batchnorm`: fold inference batch normalisation into the convolution before it.
 
 Takes graph IR with `graph.batch_norm(graph.conv2d(x, W, b), scale, bias, mean, var)` where the
 convolution (float, constant weights) has no other user and the statistics are constants.

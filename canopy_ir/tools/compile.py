@@ -1,4 +1,6 @@
-"""`python -m canopy_ir.compile model.onnx -o model.canopy`: compile an ONNX model for the card."""
+"""`canopy-compile model.onnx -o model.canopy` (or `python -m canopy_ir.compile`): compile an ONNX
+model for the card. Float models are quantized on the way (calibration options below);
+quantized QDQ/QOperator models (e.g. from onnxruntime's quantize_static) import as they are."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 from pathlib import Path
 
 from canopy_ir.errors import CanopyError
+from canopy_ir.tools.common import add_debug_flag, console, guarded
 
 
 def parse_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
@@ -23,14 +26,25 @@ def parse_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="canopy-compile", description=__doc__)
-    ap.add_argument("model", help="ONNX model (a QDQ int8 model with power-of-two scales)")
-    ap.add_argument("-o", "--output", help="artefact to write (default: MODEL.canopy)")
+    from canopy_ir.hw.config import PRESETS
+
+    ap = argparse.ArgumentParser(
+        prog="canopy-compile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("model", help="ONNX model: float, or int8 QDQ / QOperator")
+    ap.add_argument(
+        "-o",
+        "--output",
+        help="artefact to write (default: MODEL.canopy); with a pipeline that stops before "
+        "`encode`, the IR as text (default: MODEL.<last-pass>.mlir, weights beside it)",
+    )
     ap.add_argument(
         "--config",
         metavar="PRESET|FILE",
-        help="hardware: a preset (vta-default, arria10, stratix10-vu9p) or a VTA "
-        "vta_config.json; default vta-default (1x16x16)",
+        help=f"hardware: a preset ({', '.join(PRESETS)}) or a VTA vta_config.json; "
+        "default vta-default (1x16x16)",
     )
     ap.add_argument(
         "--input-shape",
@@ -39,57 +53,123 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=DIMS",
         help="fix a dynamic input shape, e.g. input=1x3x224x224 (repeatable)",
     )
-    ap.add_argument(
-        "--dump-dir", help="write the IR after every pass (NN-pass.mlir) and weights.npz"
+    passes = ap.add_argument_group("passes and IR")
+    passes.add_argument(
+        "--pipeline",
+        metavar="SPEC",
+        help="passes to run instead of the default, xdsl-opt style: "
+        "'import-qdq,graph-to-tile{...},...' (canopy-opt --list-passes shows them)",
     )
-    ap.add_argument(
+    passes.add_argument("--stop-after", metavar="PASS", help="stop after this pass")
+    passes.add_argument(
+        "--dump-dir",
+        help="write the IR after every pass (NN-pass.mlir), weights.npz and pipeline.txt",
+    )
+    passes.add_argument(
+        "--print-ir-before",
+        metavar="PASS[,PASS]",
+        default="",
+        help="print the IR before these passes ('all' for every pass)",
+    )
+    passes.add_argument(
+        "--print-ir-after",
+        metavar="PASS[,PASS]",
+        default="",
+        help="print the IR after these passes (onnx-import too; 'all' for every pass)",
+    )
+    passes.add_argument(
         "--print-ir-after-all", action="store_true", help="print the IR after every pass"
     )
-    ap.add_argument(
+    passes.add_argument(
+        "--print-ir-after-change",
+        action="store_true",
+        help="print the IR after each pass that changed it",
+    )
+    quant = ap.add_argument_group("quantization of float models")
+    quant.add_argument(
         "--calibrate",
         metavar="DATA.npz",
-        help="float models: calibration inputs (one array per input, [samples, ...])",
+        help="calibration inputs (one array per input, [samples, ...]); without it, random "
+        "inputs with a warning",
     )
-    ap.add_argument(
+    quant.add_argument(
         "--quant-mode",
         choices=("pow2", "fixed"),
         default="pow2",
-        help="float models: power-of-two scales (shift only) or exact scales "
-        "(fixed-point multipliers); default pow2",
+        help="power-of-two scales (shift only) or exact scales (fixed-point multipliers); "
+        "default pow2",
     )
-    ap.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax")
-    ap.add_argument(
+    quant.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax")
+    quant.add_argument(
         "--per-channel",
         action="store_true",
-        help="float models: per-output-channel weight scales (needs fixed mode)",
+        help="per-output-channel weight scales (needs fixed mode)",
     )
-    ap.add_argument(
+    quant.add_argument(
         "--report",
         action="store_true",
         help="print each quantized layer's SQNR and max error against float",
     )
-    ap.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    out = ap.add_argument_group("output")
+    out.add_argument(
+        "--report-html",
+        metavar="FILE",
+        help="write the compile report (layers, cycles, charts, quantization error) as HTML",
+    )
+    out.add_argument("--timing", action="store_true", help="a table of time per pass")
+    out.add_argument("-v", "--verbose", action="store_true", help="per-pass lines and timing")
+    out.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    add_debug_flag(out)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    import warnings
-
     args = build_parser().parse_args(argv)
-    from rich.console import Console
+    con = console()
+    return guarded(lambda: _compile(args, con), args.debug, con)
+
+
+def _names(text: str) -> set[str]:
+    return {n.strip() for n in text.split(",") if n.strip()}
+
+
+def _compile(args, con) -> int:
+    import warnings
 
     from canopy_ir.compiler.driver import compile_model
     from canopy_ir.compiler.quant_report import print_report
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    log = (lambda msg: None) if args.quiet else console.print
-    output = args.output or str(Path(args.model).with_suffix(".canopy"))
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            art = compile_model(
+    log = con.print if args.verbose else (lambda msg: None)
+    progress = None
+    if con.is_terminal and not args.quiet:
+        from rich.progress import Progress
+
+        progress = Progress(console=con, transient=True)
+    task = None
+
+    def on_step(name: str, index: int, total: int) -> None:
+        nonlocal task
+        if progress is None:
+            return
+        if task is None:
+            task = progress.add_task("compiling", total=total)
+        progress.update(task, completed=index, description=f"{name}")
+
+    quant_rows: list = []
+
+    def on_report(rows) -> None:
+        quant_rows[:] = rows
+        if args.report:
+            print_report(rows, con)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if progress is not None:
+            progress.start()
+        try:
+            result = compile_model(
                 args.model,
-                output,
+                args.output,
                 args.config,
                 parse_shapes(args.input_shape),
                 args.dump_dir,
@@ -99,21 +179,55 @@ def main(argv: list[str] | None = None) -> int:
                 args.quant_mode,
                 args.calib_method,
                 args.per_channel,
-                (lambda rows: print_report(rows, console)) if args.report else None,
+                on_report if (args.report or args.report_html) else None,
+                pipeline=args.pipeline,
+                stop_after=args.stop_after,
+                print_ir_before=_names(args.print_ir_before),
+                print_ir_after=_names(args.print_ir_after),
+                print_ir_after_change=args.print_ir_after_change,
+                on_step=on_step,
             )
+        finally:
+            if progress is not None:
+                progress.stop()
+    if not args.quiet:
         for w in caught:
             if not issubclass(w.category, DeprecationWarning):
-                console.print(f"[yellow]warning:[/yellow] {w.message}")
-    except CanopyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 2
+                con.print(f"[yellow]warning:[/yellow] {w.message}")
+    if args.timing or args.verbose:
+        print_timing(result.steps, con)
     if not args.quiet:
-        m = art.manifest
-        console.print(
-            f"wrote {output}: {m['insn_count']} instructions, {m['uop_count']} micro-ops, "
-            f"{len(art.weights)} weight bytes, {m['arena_bytes']} bytes of card memory"
-        )
+        if result.artefact is not None:
+            m = result.manifest
+            con.print(
+                f"wrote {result.output}: {m['insn_count']} instructions, {m['uop_count']} "
+                f"micro-ops, {len(result.artefact.weights)} weight bytes, {m['arena_bytes']} "
+                "bytes of card memory"
+            )
+        else:
+            con.print(f"wrote {result.output} (IR after {result.steps[-1].name})")
+    if args.report_html:
+        if result.artefact is None:
+            raise CanopyError("--report-html needs a pipeline that ends in an artefact (encode)")
+        from canopy_ir.tools.report import write_report
+
+        write_report(result.artefact, Path(args.model).name, args.report_html, quant_rows, con)
+        if not args.quiet:
+            con.print(f"wrote {args.report_html}")
     return 0
+
+
+def print_timing(steps, con) -> None:
+    from rich.table import Table
+
+    total = sum(s.seconds for s in steps) or 1e-9
+    table = Table(title="time per pass")
+    for column in ("pass", "ms", "share", "ops after"):
+        table.add_column(column, justify="left" if column == "pass" else "right")
+    for s in steps:
+        table.add_row(s.name, f"{s.seconds * 1000:.1f}", f"{s.seconds / total:.1%}", str(s.ops))
+    table.add_row("total", f"{total * 1000:.1f}", "100%", "")
+    con.print(table)
 
 
 if __name__ == "__main__":

@@ -7,57 +7,100 @@ that add weights write the grown pool next to the output (`-o out.mlir` → `out
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from xdsl.dialects.builtin import StringAttr
 
 from canopy_ir.errors import CanopyError
+from canopy_ir.tools.common import add_debug_flag, console, guarded
+
+
+def pass_table() -> list[tuple[str, str, str]]:
+    """(name, one-line description, options with defaults) of every pass."""
+    import dataclasses
+
+    from canopy_ir.passes import ALL_PASSES
+
+    rows = []
+    for name, load in ALL_PASSES.items():
+        cls = load()
+        summary = _summary(cls)
+        options = " ".join(
+            f'{f.name}="{f.default}"' if isinstance(f.default, str) else f"{f.name}={f.default}"
+            for f in dataclasses.fields(cls)
+        )
+        rows.append((name, summary, options))
+    return rows
+
+
+def _summary(cls) -> str:
+    """The first line of the pass's module docstring, without its leading "`name`:"."""
+    import sys as _sys
+
+    doc = (_sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
+    return re.sub(r"^`[^`]*`( / `[^`]*`)?:\s*", "", doc[0]) if doc else ""
 
 
 def main(argv: list[str] | None = None) -> int:
-    from canopy_ir.compiler.pipeline import run_passes
-    from canopy_ir.ir import WeightPool, attach_pool, parse_module, pool_of, print_module
-    from canopy_ir.passes import ALL_PASSES
-
     ap = argparse.ArgumentParser(prog="canopy-opt", description=__doc__)
-    ap.add_argument("input", help="IR file ('-' for stdin)")
-    ap.add_argument("-p", "--passes", default="", help=f"comma-separated: {', '.join(ALL_PASSES)}")
+    ap.add_argument("input", nargs="?", help="IR file ('-' for stdin)")
+    ap.add_argument(
+        "-p",
+        "--passes",
+        default="",
+        help="pipeline, xdsl-opt style: 'a,b{opt=value ...}' (see --list-passes)",
+    )
     ap.add_argument("-o", "--output", help="write the result here (default: stdout)")
     ap.add_argument("--weights", help="weight file (default: the one the IR names, beside it)")
+    ap.add_argument("--list-passes", action="store_true", help="list the passes with their options")
+    add_debug_flag(ap)
     args = ap.parse_args(argv)
-    try:
-        if args.input == "-":
-            text, base = sys.stdin.read(), Path.cwd()
-        else:
-            try:
-                text, base = Path(args.input).read_text(), Path(args.input).parent
-            except OSError as exc:
-                raise CanopyError(f"cannot read: {exc.strerror}", args.input) from None
-        module = parse_module(text, args.input)
-        named = module.attributes.get("canopy.weights")
-        weights = args.weights or (
-            str(base / named.data)
-            if isinstance(named, StringAttr) and not named.data.startswith("mem:")
-            else None
-        )
-        if weights:
-            attach_pool(module, WeightPool.load(weights))
-        before = len(pool_of(module).arrays)
-        if args.passes:
-            run_passes(module, args.passes)
-        out_weights = Path(weights).name if weights else None
-        if args.output and len(pool_of(module).arrays) != before:
-            out_weights = Path(args.output).with_suffix(".weights.npz").name
-            pool_of(module).save(Path(args.output).parent / out_weights)
-        text = print_module(module, out_weights) + "\n"
-        if args.output:
-            Path(args.output).write_text(text)
-        else:
-            sys.stdout.write(text)
-    except CanopyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    con = console()
+    if args.list_passes:
+        for name, summary, options in pass_table():
+            print(f"{name:<22} {summary}")
+            if options:
+                print(f"{'':<22}   options: {options}")
+        return 0
+    if not args.input:
+        ap.error("give an IR file (or --list-passes)")
+    return guarded(lambda: _opt(args), args.debug, con)
+
+
+def _opt(args) -> int:
+    from canopy_ir.compiler.pipeline import run_passes
+    from canopy_ir.ir import WeightPool, attach_pool, parse_module, pool_of, print_module
+
+    if args.input == "-":
+        text, base = sys.stdin.read(), Path.cwd()
+    else:
+        try:
+            text, base = Path(args.input).read_text(), Path(args.input).parent
+        except OSError as exc:
+            raise CanopyError(f"cannot read: {exc.strerror}", args.input) from None
+    module = parse_module(text, args.input)
+    named = module.attributes.get("canopy.weights")
+    weights = args.weights or (
+        str(base / named.data)
+        if isinstance(named, StringAttr) and not named.data.startswith("mem:")
+        else None
+    )
+    if weights:
+        attach_pool(module, WeightPool.load(weights))
+    before = len(pool_of(module).arrays)
+    if args.passes:
+        run_passes(module, args.passes)
+    out_weights = Path(weights).name if weights else None
+    if args.output and len(pool_of(module).arrays) != before:
+        out_weights = Path(args.output).with_suffix(".weights.npz").name
+        pool_of(module).save(Path(args.output).parent / out_weights)
+    text = print_module(module, out_weights) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -92,6 +92,7 @@ def test_dumps_feed_the_opt_tool(compiled, tmp_path):
         "03-tile-to-accel.mlir",
         "04-insert-deps.mlir",
         "05-encode.mlir",
+        "pipeline.txt",
         "weights.npz",
     ]
     out = tmp_path / "accel.mlir"

@@ -1,0 +1,113 @@
+"""canopy-compile's pass-level controls (--pipeline, --stop-after, IR printing, dumps with the
+pipeline they ran, timing, --debug) and canopy-opt --list-passes."""
+
+import re
+
+import onnx
+import pytest
+from small_cnn import build_small_cnn
+
+from canopy_ir.passes import ALL_PASSES
+from canopy_ir.passes.graph_to_tile import GraphToTilePass
+from canopy_ir.tools.compile import build_parser
+from canopy_ir.tools.compile import main as compile_main
+from canopy_ir.tools.opt import main as opt_main
+
+
+@pytest.fixture()
+def model(tmp_path):
+    path = tmp_path / "m.onnx"
+    onnx.save(build_small_cnn(), path)
+    return path
+
+
+def test_stop_after_writes_the_ir_and_opt_continues_it(model, tmp_path, capsys):
+    assert compile_main([str(model), "--stop-after", "graph-to-tile", "-q"]) == 0
+    ir = tmp_path / "m.graph-to-tile.mlir"
+    assert "tile.kernel" in ir.read_text() and (tmp_path / "m.graph-to-tile.weights.npz").exists()
+    out = tmp_path / "accel.mlir"
+    assert opt_main([str(ir), "-p", "tile-to-accel,insert-deps,encode", "-o", str(out)]) == 0
+    assert "accel.binary" in out.read_text()
+
+
+def test_stop_after_cannot_write_an_artefact(model, tmp_path, capsys):
+    code = compile_main(
+        [str(model), "--stop-after", "import-qdq", "-o", str(tmp_path / "x.canopy")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "without `encode`" in err
+
+
+def test_unknown_stop_after_pass_is_one_line(model, capsys):
+    assert compile_main([str(model), "--stop-after", "graph-to-tiles"]) == 2
+    assert "no such pass in the pipeline" in capsys.readouterr().err
+
+
+def test_pipeline_replaces_the_default(model, tmp_path):
+    out = tmp_path / "g.mlir"
+    assert (
+        compile_main([str(model), "--pipeline", "graph-dce,import-qdq", "-o", str(out), "-q"]) == 0
+    )
+    text = out.read_text()
+    assert "graph.requantize" in text and "tile." not in text
+
+
+def test_print_ir_before_after_and_after_change(model, capsys):
+    args = [str(model), "-q", "--print-ir-before", "tile-to-accel", "--print-ir-after", "encode"]
+    assert compile_main(args) == 0
+    err = capsys.readouterr().err
+    headers = re.findall(r"// ----- IR (\w+) ([\w-]+) -----", err)
+    assert headers == [("before", "tile-to-accel"), ("after", "encode")]
+    spec = "graph-dce,import-qdq,graph-dce"
+    assert (
+        compile_main(
+            [str(model), "-q", "--pipeline", spec, "--print-ir-after-change", "-o", "/dev/null"]
+        )
+        == 0
+    )
+    headers = re.findall(r"// ----- IR (\w+) ([\w-]+) -----", capsys.readouterr().err)
+    assert headers == [("after", "import-qdq")]  # neither dce changes this model
+
+
+def test_dump_dir_records_the_pipeline_and_its_replay(model, tmp_path):
+    dump = tmp_path / "dump"
+    assert compile_main([str(model), "-q", "--dump-dir", str(dump), "--quant-mode", "fixed"]) == 0
+    spec, replay = (dump / "pipeline.txt").read_text().splitlines()
+    assert spec == "import-qdq,graph-to-tile,tile-to-accel,insert-deps,encode"
+    out = tmp_path / "replayed.mlir"
+    assert opt_main([str(dump / "00-onnx-import.mlir"), "-p", spec, "-o", str(out)]) == 0
+    assert out.read_text() == (dump / "05-encode.mlir").read_text()
+    assert replay.startswith("# replay: canopy-opt ")
+
+
+def test_timing_table(model, capsys):
+    assert compile_main([str(model), "--timing"]) == 0
+    err = capsys.readouterr().err
+    assert "time per pass" in err and "graph-to-tile" in err and "total" in err
+
+
+def test_internal_error_is_one_line_and_debug_shows_the_traceback(model, monkeypatch, capsys):
+    def broken(self, ctx, module):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(GraphToTilePass, "apply", broken)
+    assert compile_main([str(model), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pass graph-to-tile failed: RuntimeError: injected" in err
+    assert compile_main([str(model), "-q", "--debug"]) == 3
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_describes_the_models_it_takes():
+    text = build_parser().format_help()
+    assert "power-of-two" not in text.split("quantization of float models")[0]
+    assert "--stop-after" in text and "--pipeline" in text and "--report-html" in text
+
+
+def test_opt_lists_every_pass_with_its_options(capsys):
+    assert opt_main(["--list-passes"]) == 0
+    out = capsys.readouterr().out
+    for name in ALL_PASSES:
+        assert re.search(rf"^{re.escape(name)} +\S", out, re.M), name
+    assert 'options: calibration="" samples=16' in out
