@@ -1,6 +1,7 @@
 """The onnx package's own backend node tests (generated from the cases shipped in the onnx wheel)
-run through `frontends.onnx_backend.CanopyBackend` for every op canopy-ir imports. Cases that
-cannot pass are listed with a reason in excluded.txt; unsupported ops are not collected."""
+run through `canopy_ir.frontends.onnx.backend.CanopyBackend` for every op canopy-ir imports.
+Cases that cannot pass are listed with a reason in excluded.txt; unsupported ops are not
+collected."""
 
 import re
 import warnings
@@ -9,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+
 from canopy_ir.frontends.onnx import CONVERTERS
-from canopy_ir.frontends.onnx_backend import CanopyBackend
+from canopy_ir.frontends.onnx.backend import CanopyBackend
 
 
 def _exclusions() -> list[tuple[re.Pattern, str]]:

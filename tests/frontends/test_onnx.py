@@ -3,11 +3,11 @@
 import numpy as np
 import onnx
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from models import build_qdq_model
 from onnx import TensorProto, helper
 
 from canopy_ir.errors import FrontendError, UnsupportedOpError
+from canopy_ir.frontends.onnx import import_onnx
 
 
 def _model(nodes, inputs, outputs, inits=()):
@@ -142,7 +142,7 @@ def test_unsupported_attribute_is_named():
 
 
 def test_backend_api_runs_a_model():
-    from canopy_ir.frontends.onnx_backend import CanopyBackend
+    from canopy_ir.frontends.onnx.backend import CanopyBackend
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])

@@ -1,7 +1,7 @@
 """`onnx.backend.base.Backend` over canopy-ir's graph interpreter, so the onnx package's own
 backend tests (and anything else written against that API) can run models through canopy-ir.
 
-    from canopy_ir.frontends.onnx_backend import CanopyBackend
+    from canopy_ir.frontends.onnx.backend import CanopyBackend
     outputs = CanopyBackend.run_model(model, [x])
 """
 
@@ -11,9 +11,9 @@ from collections import namedtuple
 
 import numpy as np
 import onnx
-from canopy_ir.frontends.onnx import import_onnx
 from onnx.backend.base import Backend, BackendRep
 
+from canopy_ir.frontends.onnx import CONVERTERS, import_onnx
 from canopy_ir.interpreters.graph import run_graph
 from canopy_ir.ir import string_list
 
@@ -104,8 +104,6 @@ class CanopyRep(BackendRep):
 class CanopyBackend(Backend):
     @classmethod
     def is_compatible(cls, model, device: str = "CPU", **kwargs) -> bool:
-        from canopy_ir.frontends.onnx import CONVERTERS
-
         return all(n.op_type in CONVERTERS for n in model.graph.node)
 
     @classmethod
