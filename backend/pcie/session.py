@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from canopy_ir.artefact import Artefact
 from canopy_ir.backend.pcie.device import (
     CTRL_START,
     REG_CTRL,
@@ -21,14 +23,12 @@ from canopy_ir.backend.pcie.device import (
     Device,
 )
 from canopy_ir.backend.pcie.simcard import SimCard
-
-from canopy_ir.artefact import Artefact
 from canopy_ir.errors import CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
-from canopy_ir.hw.program import Region, arena_alignment, expand_layer_ranges
 from canopy_ir.hw.layout import pack_activation, unpack_activation
-from canopy_ir.interpreters.graph import dequantize, quantize
+from canopy_ir.hw.program import Region, arena_alignment, expand_layer_ranges
+from canopy_ir.quant import dequantize, quantize
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from canopy_ir.backend.pcie.device import (
     CTRL_START,
     REG_CTRL,
@@ -19,7 +20,6 @@ from canopy_ir.backend.pcie.device import (
     DevicePtr,
     OffsetAllocator,
 )
-
 from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
@@ -105,11 +105,12 @@ class SimCard:
             if self._decoded is None or self._decoded[0] != stream:
                 # The stream is resident: decode it (and plan and model it) once per upload.
                 insns = isa.decode_insns(stream, self.config)
+                plan = Plan(insns)
                 self._decoded = (
                     stream,
                     insns,
-                    Plan(insns),
-                    cycle_model(insns, self.config, self.layers),
+                    plan,
+                    cycle_model(insns, self.config, self.layers, plan),
                 )
             _, insns, plan, self.last_cycles = self._decoded
             sim = FunctionalSimulator(self.config, self.memory)

@@ -9,8 +9,9 @@ from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import tile
 from canopy_ir.frontends.onnx import import_onnx
 from canopy_ir.hw.layout import pack_activation, unpack_activation
-from canopy_ir.interpreters.graph import dequantize, quantize, run_graph
+from canopy_ir.interpreters.graph import run_graph
 from canopy_ir.ir import module_config, set_module_config
+from canopy_ir.quant import dequantize, quantize
 
 
 def io_specs(module):

@@ -1,22 +1,20 @@
 """Interpreter of the `graph` dialect: the float reference and the exact integer semantics.
 
-Integer ops compute in int64 and wrap to int32 like the accelerator's accumulators; convolution is
-vectorised (one tensordot per kernel tap), never a Python loop over pixels.
+Integer ops wrap to int32 like the accelerator's accumulators (quantization: canopy_ir.quant);
+convolution is im2col and one matrix product per group, never a Python loop over pixels.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.func import FuncFunctions
 
 from canopy_ir.dialects import graph
 from canopy_ir.ir import elem_to_numpy, pool_of
-
-
-def wrap_i32(x: np.ndarray) -> np.ndarray:
-    return x.astype(np.int64).astype(np.int32)
+from canopy_ir.quant import dequantize, quantize, requantize, wrap_i32
 
 
 def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
@@ -179,55 +177,11 @@ BINARY = {
 REDUCE = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod}
 
 
-def quantize(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
-    """ONNX QuantizeLinear: round half to even, saturate to `dtype` (computed in float32)."""
-    q = np.rint(x.astype(np.float32) / np.float32(scale)) + zero_point
-    info = np.iinfo(dtype)
-    return np.clip(q, info.min, info.max).astype(dtype)
-
-
-def dequantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    return ((x.astype(np.int64) - zero_point).astype(np.float32) * np.float32(scale)).astype(
-        np.float32
-    )
-
-
-def rounding_shift(v: np.ndarray, shift: int) -> np.ndarray:
-    """(v + 2^(shift-1)) >> shift for shift > 0 (round half up); v << -shift otherwise."""
-    return (v + (1 << (shift - 1))) >> shift if shift > 0 else v << -shift
-
-
-def requantize(
-    x: np.ndarray,
-    shift: int,
-    zero_point: int,
-    lo: int,
-    hi: int,
-    multipliers=(1,),
-    pre_shift: int = 0,
-) -> np.ndarray:
-    """graph.requantize: see its docstring (multipliers along axis 1)."""
-    v = x.astype(np.int64)
-    if pre_shift:
-        v = rounding_shift(v, pre_shift)
-    m = np.asarray(multipliers, np.int64)
-    if m.size > 1:
-        v = v * m.reshape((1, -1) + (1,) * (x.ndim - 2))
-    elif m[0] != 1:
-        v = v * m[0]
-    v = rounding_shift(v, shift)
-    return np.clip(v + zero_point, lo, hi).astype(np.int8)
-
-
 _NONE = -(2**63)  # a slice end meaning "to the end" (stepping backwards past index 0)
 
 
 def _vals(op, name):
     return getattr(op, name).get_values()
-
-
-def np_dtype(elem) -> np.dtype:
-    return elem_to_numpy(elem)
 
 
 class GraphFunctions(InterpreterFunctions):
@@ -297,7 +251,7 @@ class GraphFunctions(InterpreterFunctions):
 
     @impl(graph.CastOp)
     def run_cast(self, interp, op: graph.CastOp, args):
-        return (args[0].astype(np_dtype(graph.elem_of(op.output))),)
+        return (args[0].astype(elem_to_numpy(graph.elem_of(op.output))),)
 
     @impl(graph.TransposeOp)
     def run_transpose(self, interp, op, args):
@@ -435,8 +389,6 @@ def run_graph(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
 def evaluate_all(module: ModuleOp, *inputs: np.ndarray) -> dict:
     """Run `@main` op by op and return the value of every SSA value (for calibration and
     per-layer reports)."""
-    from xdsl.dialects import func
-
     main = next(op for op in module.ops if isinstance(op, func.FuncOp))
     interp = Interpreter(module)
     interp.register_implementations(GraphFunctions(module))

@@ -13,8 +13,8 @@ from canopy_ir.dialects import tile
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.isa import AluOp
-from canopy_ir.interpreters.graph import wrap_i32
 from canopy_ir.ir import module_config, pool_of
+from canopy_ir.quant import wrap_i32
 
 
 def _elements(raw: np.ndarray, space: str, cfg: HwConfig) -> np.ndarray:
@@ -42,7 +42,9 @@ def _loop_indices(op, stride: int) -> list[np.ndarray]:
     ]
 
 
-def _alu(op: AluOp, a: np.ndarray, b) -> np.ndarray:
+def alu(op: AluOp, a: np.ndarray, b) -> np.ndarray:
+    """One ALU operation on int32 accumulators with an int32 operand (immediate or element):
+    ADD and MUL wrap; SHR shifts right arithmetically, or left by -b when b < 0."""
     a64 = a.astype(np.int64)
     if op == AluOp.MIN:
         return np.minimum(a64, b)
@@ -133,4 +135,4 @@ def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfi
             code = AluOp(op.kv("op"))
             for d, s in zip(dst, src, strict=True):
                 rhs = op.kv("imm") if op.kv("use_imm") else acc[s].astype(np.int64)
-                acc[d] = _alu(code, acc[d], rhs)
+                acc[d] = alu(code, acc[d], rhs)

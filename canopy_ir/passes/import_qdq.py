@@ -35,6 +35,13 @@ from xdsl.transforms.dead_code_elimination import dce
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
 from canopy_ir.ir import WeightPool, pool_of
+from canopy_ir.quant import (
+    FIXED_POINT_BITS,
+    accumulator_bound,
+    fixed_point,
+    power_of_two_shift,
+    quantize_bias,
+)
 
 
 def _single_use(value: SSAValue) -> bool:
@@ -61,28 +68,6 @@ def _weight_scales(w_dq, where: str) -> np.ndarray | None:
             )
         return np.asarray(w_dq.scales.get_values(), np.float64)
     return None
-
-
-FIXED_POINT_BITS = 21  # multiplier precision: ~5e-7 relative, below float32's requantization
-PRE_SHIFT_LIMIT = (
-    23  # |acc >> pre_shift| < 2^23 keeps the accelerator's 7-bit-piece products in 32 bits
-)
-
-
-def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
-    """Integer multipliers M (the largest `bits` wide), pre-shift and shift with
-    M / 2^(pre + shift) ≈ multipliers, and |acc| >> pre < 2^PRE_SHIFT_LIMIT for |acc| <= acc_bound
-    (graph-to-tile multiplies in 7-bit pieces; see its docstring)."""
-    total = int(math.floor(math.log2((2**bits - 1) / multipliers.max())))
-    m = np.maximum(np.rint(multipliers * 2.0**total), 1).astype(np.int64)
-    pre = max(0, acc_bound.bit_length() - PRE_SHIFT_LIMIT)
-    if total - pre < 0:
-        raise QuantizationError(
-            f"requantization multiplier {multipliers.max():.4g} is too large "
-            "for fixed-point arithmetic",
-            where,
-        )
-    return m, pre, total - pre
 
 
 class FoldQuantizedLinear(RewritePattern):
@@ -148,19 +133,12 @@ class FoldQuantizedLinear(RewritePattern):
         compute.attributes["onnx_node"] = StringAttr(src.node_name)
         lo = max(-128, zy) if relu else -128
         ratios = acc_scales / sy
-        k = -math.log2(ratios[0])
-        if np.allclose(ratios, ratios[0], rtol=1e-9) and abs(k - round(k)) < 1e-6:
-            requant = graph.RequantizeOp(compute.output, int(round(k)), zy, lo, 127)
+        shift = power_of_two_shift(ratios)
+        if shift is not None:
+            requant = graph.RequantizeOp(compute.output, shift, zy, lo, 127)
         else:  # arbitrary or per-channel scales: a fixed-point multiplier per channel
-            bias_values = (
-                self.pool[bias.owner.weight.data] if bias is not None else np.zeros(channels)
-            )
-            bound = int(
-                (
-                    np.abs(weights.reshape(channels, -1).astype(np.int64)).sum(1) * 128
-                    + np.abs(bias_values.astype(np.int64))
-                ).max()
-            )
+            bias_values = self.pool[bias.owner.weight.data] if bias is not None else None
+            bound = accumulator_bound(weights, bias_values)
             m, pre, shift = fixed_point(ratios, bound, self.multiplier_bits, where)
             uniform = np.all(m == m[0])
             requant = graph.RequantizeOp(
@@ -199,10 +177,8 @@ class FoldQuantizedLinear(RewritePattern):
             values, name = self.pool[b.weight.data].astype(np.float64), b.weight.data
         else:
             raise QuantizationError("the bias must be a constant", where)
-        q = np.rint(values / acc_scales)
-        if np.abs(q).max(initial=0) >= 2**31:
-            raise QuantizationError("the bias does not fit int32 at the accumulator scale", where)
-        key = self.pool.add(f"{name}.i32", q.astype(np.int32))
+        q = quantize_bias(values, acc_scales, where)
+        key = self.pool.add(f"{name}.i32", q)
         return graph.ConstOp(key, TensorType(i32, q.shape))
 
 

@@ -16,7 +16,6 @@ single sample); without it, `samples` random inputs are used, with a warning.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
 from canopy_ir.interpreters.graph import evaluate_all
 from canopy_ir.ir import pool_of, string_list
+from canopy_ir.quant import quantize_bias, symmetric_scale, symmetric_weights
 
 
 class CalibrationWarning(UserWarning):
@@ -86,12 +86,6 @@ def synthetic_calibration(module: ModuleOp, samples: int) -> list[tuple[np.ndarr
         tuple(rng.uniform(-1, 1, graph.shape_of(a)).astype(np.float32) for a in main.args)
         for _ in range(samples)
     ]
-
-
-def _scale(amax: float, pow2: bool) -> float:
-    amax = max(float(amax), 1e-12)
-    scale = amax / 127.0
-    return 2.0 ** math.ceil(math.log2(scale)) if pow2 else scale
 
 
 @dataclass(frozen=True)
@@ -152,7 +146,7 @@ class QuantizePass(ModulePass):
                 return quantized[value]
             if isinstance(value.owner, graph.DequantizeOp):  # already quantized upstream
                 return value.owner
-            scale = _scale(amax[value], pow2)
+            scale = symmetric_scale(amax[value], pow2)
             label = f"{where_op.node_name}.input"
             q = named(
                 graph.QuantizeOp(value, scale, 0, TensorType(i8, graph.shape_of(value))),
@@ -171,17 +165,9 @@ class QuantizePass(ModulePass):
             name = layer.node_name
             x_dq = qdq(layer.input, layer)
             layer.operands[0] = x_dq.output
-            w = pool[layer.weight.owner.weight.data].astype(np.float64)
-            axes = tuple(range(1, w.ndim))
-            if self.per_channel:
-                sw = np.array([_scale(a, False) for a in np.abs(w).max(axis=axes)])
-                qw = np.clip(np.rint(w / sw.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127)
-            else:
-                sw = np.array([_scale(np.abs(w).max(), pow2)])
-                qw = np.clip(np.rint(w / sw[0]), -127, 127)
-            w_const = graph.ConstOp(
-                pool.add(f"{name}.weight.q", qw.astype(np.int8)), TensorType(i8, w.shape)
-            )
+            w = pool[layer.weight.owner.weight.data]
+            qw, sw = symmetric_weights(w, bool(self.per_channel), pow2)
+            w_const = graph.ConstOp(pool.add(f"{name}.weight.q", qw), TensorType(i8, w.shape))
             if self.per_channel:
                 w_dq = graph.DequantizeChannelsOp(w_const.output, sw, 0)
             else:
@@ -191,12 +177,8 @@ class QuantizePass(ModulePass):
             if layer.bias is not None and isinstance(layer.bias.owner, graph.ConstOp):
                 b = pool[layer.bias.owner.weight.data].astype(np.float64)
                 acc_scale = x_dq.scale.value.data * np.broadcast_to(sw, b.shape)
-                qb = np.rint(b / acc_scale)
-                if np.abs(qb).max(initial=0) >= 2**31:
-                    raise QuantizationError("the bias does not fit int32", f"node '{name}'")
-                b_const = graph.ConstOp(
-                    pool.add(f"{name}.bias.q", qb.astype(np.int32)), TensorType(i32, b.shape)
-                )
+                qb = quantize_bias(b, acc_scale, f"node '{name}'")
+                b_const = graph.ConstOp(pool.add(f"{name}.bias.q", qb), TensorType(i32, b.shape))
                 b_dq = graph.DequantizeChannelsOp(b_const.output, acc_scale, 0)
                 new_ops += [b_const, b_dq]
                 layer.operands[2] = b_dq.output
@@ -209,7 +191,7 @@ class QuantizePass(ModulePass):
             consumers = list(out.uses)
             if not consumers:
                 continue
-            scale = _scale(amax[out], pow2)
+            scale = symmetric_scale(amax[out], pow2)
             q = named(
                 graph.QuantizeOp(out, scale, 0, TensorType(i8, graph.shape_of(out))),
                 f"{name}.output_Q",

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from canopy_ir.frontends.onnx import import_onnx
 from hypothesis import given
 from hypothesis import strategies as st
 from models import build_qdq_model, conv_nets, output_scale, random_input, set_initializer
@@ -9,6 +8,7 @@ from stages import graph_output, integer_graph
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
+from canopy_ir.frontends.onnx import import_onnx
 
 
 def test_example_becomes_integer_with_only_host_quantize_and_dequantize_in_float():

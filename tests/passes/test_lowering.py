@@ -1,22 +1,26 @@
 """Property tests of graph-to-tile, tile-to-accel, insert-deps and encode: each stage's
 interpreter agrees exactly with the previous stage's on random nets and hardware configs."""
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, reject
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 from models import build_qdq_model, conv_nets, hw_configs, random_input, set_initializer
 from stages import graph_output, integer_graph, run_lowered
+from xdsl.rewriter import Rewriter
 
 from canopy_ir.compiler.pipeline import run_passes
-from canopy_ir.dialects import accel, tile
+from canopy_ir.dialects import accel, graph, tile
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw.isa import Module
 from canopy_ir.hw.simulator import FunctionalSimulator
 from canopy_ir.interpreters.accel import run_accel
 from canopy_ir.interpreters.tile import run_tile
+from canopy_ir.ir import pool_of
+from canopy_ir.quant import Requant, accumulator_bound, fixed_point, piece_bits
 
 POLICIES = list(itertools.permutations(Module))
 
@@ -54,6 +58,51 @@ def test_insert_deps_makes_every_schedule_sequential(net, cfg, seed, policy):
     expected = run_lowered(module, x, run_accel, policy="sequential")
     run_passes(module, ["insert-deps"])
     np.testing.assert_array_equal(run_lowered(module, x, run_accel, policy=policy), expected)
+
+
+def with_fixed_point_requantization(module, rng, per_channel: bool, bits: int, alu_mul_bits: int):
+    """Replace every graph.requantize's power-of-two shift by a fixed-point multiplier (per
+    channel or per tensor, `bits` wide) for a random scale ratio in 2^-14 .. 2^-5."""
+    pool = pool_of(module)
+    for op in [o for o in module.walk() if isinstance(o, graph.RequantizeOp)]:
+        layer = op.input.owner
+        w = pool[layer.weight.owner.weight.data]
+        b = pool[layer.bias.owner.weight.data] if layer.bias is not None else None
+        ratios = 2.0 ** rng.uniform(-14, -5, w.shape[0] if per_channel else 1)
+        m, pre, shift = fixed_point(ratios, accumulator_bound(w, b), bits, "test")
+        _, zp, lo, hi, _, _ = op.params
+        rq = Requant(shift, zp, lo, hi, pre, tuple(int(v) for v in m), piece_bits(alu_mul_bits))
+        assume(rq.pieces <= 1 or rq.shift > rq.multiply_shift)  # see tests/test_quant.py
+        new = graph.RequantizeOp(op.input, shift, zp, lo, hi, rq.multipliers, pre)
+        new.attributes.update(op.attributes)
+        Rewriter.replace_op(op, new)
+
+
+@given(
+    conv_nets(),
+    hw_configs(),
+    st.integers(0, 2**16),
+    st.booleans(),
+    st.integers(7, 21),
+    st.sampled_from([3, 4, 6, 8]),
+)
+def test_fixed_point_requantization_is_exact(net, cfg, seed, per_channel, bits, alu_mul_bits):
+    """Multipliers applied in pieces of the ALU's width (per-channel pieces broadcast from DRAM):
+    tile and accel programs equal the integer graph exactly."""
+    cfg = dataclasses.replace(cfg, ALU_MUL_BITS=alu_mul_bits)
+    module = integer_graph(build_qdq_model(*net, seed=seed), cfg)
+    with_fixed_point_requantization(
+        module, np.random.default_rng(seed), per_channel, bits, alu_mul_bits
+    )
+    x = random_input(net[0], seed)
+    expected = graph_output(module, x)
+    try:
+        run_passes(module, ["graph-to-tile"])
+    except LoweringError:
+        reject()
+    np.testing.assert_array_equal(run_lowered(module, x, run_tile), expected)
+    run_passes(module, ["tile-to-accel", "insert-deps"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel), expected)
 
 
 def test_without_tokens_an_eager_schedule_races():

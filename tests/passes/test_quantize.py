@@ -17,8 +17,8 @@ from canopy_ir.compiler.driver import compile_model
 from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import QuantizationError
 from canopy_ir.frontends.onnx import import_onnx
-from canopy_ir.interpreters.graph import dequantize, quantize, requantize, run_graph
-from canopy_ir.passes.import_qdq import fixed_point
+from canopy_ir.interpreters.graph import run_graph
+from canopy_ir.quant import dequantize, fixed_point, quantize, requantize
 from canopy_ir.tools.compile import main as compile_main
 
 

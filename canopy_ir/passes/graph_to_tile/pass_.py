@@ -1,0 +1,236 @@
+"""The `graph-to-tile` pass: walks the graph module, declares a `tile.tensor` per DRAM tensor
+(activations packed, weights packed into the weight pool), and lowers each int8 convolution or
+dense layer with its requantization to a `tile.kernel` (tiling.py chooses the tile sizes,
+emitter.py emits the program)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    f64,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+
+from canopy_ir.dialects import graph, tile
+from canopy_ir.errors import LoweringError
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.layout import (
+    activation_grid,
+    ceil_div,
+    flatten_permuted_weight,
+    pack_bias,
+    pack_weight,
+    packed_activation_shape,
+)
+from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
+from canopy_ir.passes.graph_to_tile.emitter import KernelEmitter
+from canopy_ir.passes.graph_to_tile.tiling import ConvGeometry, choose_tiling
+from canopy_ir.quant import Requant, piece_bits
+
+PAD_MAX = 15  # 4-bit pad fields of LOAD
+
+
+class _Lowering:
+    def __init__(self, module: ModuleOp, cfg: HwConfig):
+        self.module, self.cfg, self.pool = module, cfg, pool_of(module)
+        self.decls: list[tile.TensorOp] = []
+        self.kernels: list[tile.KernelOp] = []
+        self.tensor_of: dict[SSAValue, str] = {}
+        self.names: set[str] = set()
+
+    def declare(self, name: str, shape, elem, role: str, **attrs) -> str:
+        unique, n = name, 1
+        while unique in self.names:
+            unique, n = f"{name}.{n}", n + 1
+        self.names.add(unique)
+        decl = tile.TensorOp.create(
+            properties={
+                "sym_name": StringAttr(unique),
+                "type": TensorType(elem, shape),
+                "role": StringAttr(role),
+            }
+        )
+        for key, value in attrs.items():
+            if isinstance(value, str):
+                decl.attributes[key] = StringAttr(value)
+            elif isinstance(value, float):
+                decl.attributes[key] = FloatAttr(value, f64)
+            elif isinstance(value, int):
+                decl.attributes[key] = IntegerAttr(value, i64)
+            else:
+                decl.attributes[key] = DenseArrayBase.from_list(i64, list(value))
+        self.decls.append(decl)
+        return unique
+
+    def activation(self, value: SSAValue, name: str, role: str = "scratch", **attrs) -> str:
+        if value not in self.tensor_of:
+            shape = graph.shape_of(value)
+            self.tensor_of[value] = self.declare(
+                name,
+                packed_activation_shape(shape, self.cfg),
+                i8,
+                role,
+                logical_shape=shape,
+                **attrs,
+            )
+        return self.tensor_of[value]
+
+    def weight(self, name: str, array: np.ndarray, elem) -> str:
+        key = self.pool.add(f"{name}.packed", array)
+        return self.declare(key, array.shape, elem, "weight", weight=key)
+
+    def run(self) -> None:
+        cfg = self.cfg
+        if cfg.block_in != cfg.block_out:
+            raise LoweringError("layers chain through DRAM only when LOG_BLOCK_IN == LOG_BLOCK_OUT")
+        main = next((op for op in self.module.ops if isinstance(op, func.FuncOp)), None)
+        if main is None:
+            raise LoweringError("graph-to-tile expects a graph module with func.func @main")
+        in_names = string_list(self.module, "canopy.inputs")
+        out_names = string_list(self.module, "canopy.outputs")
+        for i, arg in enumerate(main.args):
+            users = [u.operation for u in arg.uses]
+            if len(users) != 1 or not isinstance(users[0], graph.QuantizeOp):
+                raise LoweringError(
+                    f"input {i} must feed exactly one graph.quantize (run import-qdq "
+                    "on a QDQ model first)"
+                )
+            q = users[0]
+            name = in_names[i] if i < len(in_names) else f"input{i}"
+            self.activation(q.output, name, "input", **q.params, onnx_name=name)
+        ret = main.body.block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        for i, value in enumerate(ret.operands):
+            dq = value.owner
+            name = out_names[i] if i < len(out_names) else f"output{i}"
+            if not isinstance(dq, graph.DequantizeOp):
+                raise LoweringError(f"output '{name}' must come from graph.dequantize")
+            self.activation(dq.input, name, "output", **dq.params, onnx_name=name)
+        for op in main.body.block.ops:
+            self.lower(op)
+        new_body = [*self.decls, *self.kernels]
+        main.detach()
+        main.erase()
+        self.module.body.block.add_ops(new_body)
+        set_module_config(self.module, cfg)
+
+    def lower(self, op) -> None:
+        if isinstance(op, graph.ConstOp | graph.QuantizeOp | graph.DequantizeOp | func.ReturnOp):
+            return  # constants are packed by their users; (de)quantization runs on the host
+        if isinstance(op, graph.ReshapeOp):
+            if all(isinstance(u.operation, graph.DenseOp) for u in op.output.uses):
+                return  # folded into the dense layers' weights
+        if isinstance(op, graph.RequantizeOp) and isinstance(
+            op.input.owner, graph.Conv2dOp | graph.DenseOp
+        ):
+            return  # lowered with its producer
+        if isinstance(op, graph.Conv2dOp | graph.DenseOp) and graph.elem_of(op.input) == i8:
+            users = [u.operation for u in op.output.uses]
+            if len(users) == 1 and isinstance(users[0], graph.RequantizeOp):
+                return self.lower_linear(op, users[0])
+            raise LoweringError(
+                "an int32 result must be requantized to int8 by its only user",
+                f"node '{op.node_name}'",
+            )
+        raise LoweringError(
+            f"{op.name} has no accelerator lowering yet"
+            + (
+                ""
+                if not isinstance(op, graph.GraphOp)
+                else " (float ops need a QDQ model; see import-qdq)"
+            ),
+            f"node '{getattr(op, 'node_name', op.name)}'",
+        )
+
+    def lower_linear(self, op, rq: graph.RequantizeOp) -> None:
+        cfg, layer = self.cfg, op.node_name
+        if not isinstance(op.weight.owner, graph.ConstOp):
+            raise LoweringError("weights must be constants", f"node '{layer}'")
+        w = self.pool[op.weight.owner.weight.data]
+        x = op.input
+        if isinstance(op, graph.Conv2dOp):
+            if op.group.value.data != 1:
+                raise LoweringError("grouped convolution is not lowered yet", f"node '{layer}'")
+            n, c, h, wd = graph.shape_of(x)
+            o, _, kh, kw = w.shape
+            _, _, oh, ow = graph.shape_of(op.output)
+            (sh, sw), (pt, pl, pb, pr), (dh, dw) = (
+                op.strides.get_values(),
+                op.pads.get_values(),
+                op.dilations.get_values(),
+            )
+            if max(pt, pl, pb, pr) > PAD_MAX:
+                raise LoweringError(
+                    f"padding over {PAD_MAX} does not fit LOAD's pad fields", f"node '{layer}'"
+                )
+            nb, cib, _, _ = activation_grid((n, c, h, wd), cfg)
+            geometry = ConvGeometry(
+                nb, cib, h, wd, ceil_div(o, cfg.block_out), oh, ow, kh, kw, sh, sw, pt, pl, dh, dw
+            )
+            in_tensor = self.activation(x, f"{layer}.in")
+            packed_w = pack_weight(w, cfg)
+        else:
+            o = w.shape[0]
+            source = x.owner
+            if isinstance(source, graph.ReshapeOp) and len(graph.shape_of(source.input)) == 4:
+                n, c, h, wd = graph.shape_of(source.input)
+                w = flatten_permuted_weight(w, (c, h, wd), cfg)
+                x = source.input
+            n = graph.shape_of(x)[0]
+            in_tensor = self.activation(x, f"{layer}.in")
+            k = w.shape[1]
+            geometry = ConvGeometry(
+                ceil_div(n, cfg.batch),
+                ceil_div(k, cfg.block_in),
+                1,
+                1,
+                ceil_div(o, cfg.block_out),
+                1,
+                1,
+            )
+            packed_w = pack_weight(w.reshape(o, k, 1, 1), cfg)
+        tensors = {
+            "input": in_tensor,
+            "output": self.activation(rq.output, f"{layer}.out"),
+            "weight": self.weight(op.weight.owner.weight.data, packed_w, i8),
+        }
+        has_bias = op.bias is not None
+        if has_bias:
+            bias = self.pool[op.bias.owner.weight.data]
+            tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
+        requant = Requant(*rq.params, piece_bits(cfg.ALU_MUL_BITS))
+        if requant.per_channel:
+            for j in range(requant.pieces):
+                piece = np.asarray(requant.piece(j), np.int32)
+                tensors[f"multipliers{j}"] = self.weight(
+                    f"{layer}.multipliers{j}", pack_bias(piece, cfg), i32
+                )
+        tiling = choose_tiling(geometry, cfg, layer, requant)
+        self.kernels.append(
+            KernelEmitter(layer, geometry, tiling, tensors, requant, has_bias).emit()
+        )
+
+
+@dataclass(frozen=True)
+class GraphToTilePass(ModulePass):
+    name = "graph-to-tile"
+    config: str = ""  # path of a vta_config.json; default: the module's config or VTA's default
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        cfg = HwConfig.load(self.config) if self.config else module_config(op)
+        _Lowering(op, cfg).run()
+        op.verify()

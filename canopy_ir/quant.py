@@ -1,0 +1,265 @@
+"""Quantization arithmetic, shared by the interpreters, the quantization passes, `graph-to-tile`
+and the runtime (numpy only).
+
+Number formats:
+- Activations: int8 (uint8 only at a model's float boundary), real value = scale · (q − zero
+  point), one scale per tensor. Inside the accelerated graph the zero point is 0 (symmetric).
+- Weights: symmetric int8 in [−127, 127], one scale per tensor or per output channel (axis 0).
+- Biases: int32 at the accumulator's scale, s_x · s_w (per output channel when s_w is).
+- Accumulators: int32, wrapping on overflow like the accelerator's.
+- Requantization (int32 → int8, `graph.requantize`): an optional rounding pre-shift, an integer
+  multiplier M (one, or one per output channel), then a rounding shift, the zero point and a clip:
+  y = clip(((t · M) + 2^(shift−1)) >> shift + zero point), t = (x + 2^(pre−1)) >> pre. Shifts round
+  half up. With power-of-two scale ratios M is 1 and only the shift remains; otherwise M is a
+  fixed-point number, M / 2^(pre + shift) ≈ s_x · s_w / s_y, at most FIXED_POINT_BITS wide.
+
+The accelerator's ALU multiplies by at most ALU_MUL_BITS signed bits, so it applies M in pieces of
+p bits by Horner's scheme (`Requant.steps`); pre-shifting keeps |t| < 2^PRE_SHIFT_LIMIT, so every
+intermediate stays inside 32 bits and the result is exactly the formula above.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from canopy_ir.errors import QuantizationError
+
+FIXED_POINT_BITS = 21  # multiplier precision: ~5e-7 relative, below float32's requantization
+PRE_SHIFT_LIMIT = 23  # |acc >> pre_shift| < 2^23 ...
+MAX_PIECE_BITS = 7  # ... times a multiplier piece < 2^7 stays below 2^30; Horner's sums below 2^31
+ALU_IMM_SHIFT_MAX = 15  # the largest shift whose rounding constant 2^(s-1) fits the ALU immediate
+
+
+# --- the host's and the interpreters' arithmetic ------------------------------------------------
+
+
+def wrap_i32(x: np.ndarray) -> np.ndarray:
+    """Integers wrapped to int32, as the accelerator's accumulators wrap."""
+    return x.astype(np.int64).astype(np.int32)
+
+
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
+    """ONNX QuantizeLinear: round half to even, saturate to `dtype` (computed in float32)."""
+    q = np.rint(x.astype(np.float32) / np.float32(scale)) + zero_point
+    info = np.iinfo(dtype)
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def dequantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """ONNX DequantizeLinear (computed in float32)."""
+    return ((x.astype(np.int64) - zero_point).astype(np.float32) * np.float32(scale)).astype(
+        np.float32
+    )
+
+
+def rounding_shift(v: np.ndarray, shift: int) -> np.ndarray:
+    """(v + 2^(shift-1)) >> shift for shift > 0 (round half up); v << -shift otherwise."""
+    return (v + (1 << (shift - 1))) >> shift if shift > 0 else v << -shift
+
+
+def requantize(
+    x: np.ndarray,
+    shift: int,
+    zero_point: int,
+    lo: int,
+    hi: int,
+    multipliers=(1,),
+    pre_shift: int = 0,
+) -> np.ndarray:
+    """graph.requantize (multipliers along axis 1), computed in int64."""
+    v = x.astype(np.int64)
+    if pre_shift:
+        v = rounding_shift(v, pre_shift)
+    m = np.asarray(multipliers, np.int64)
+    if m.size > 1:
+        v = v * m.reshape((1, -1) + (1,) * (x.ndim - 2))
+    elif m[0] != 1:
+        v = v * m[0]
+    v = rounding_shift(v, shift)
+    return np.clip(v + zero_point, lo, hi).astype(np.int8)
+
+
+# --- choosing scales and requantization parameters -----------------------------------------------
+
+
+def symmetric_scale(amax: float, pow2: bool) -> float:
+    """The int8 scale that maps ±amax to ±127, rounded up to a power of two if `pow2`."""
+    amax = max(float(amax), 1e-12)
+    scale = amax / 127.0
+    return 2.0 ** math.ceil(math.log2(scale)) if pow2 else scale
+
+
+def symmetric_weights(
+    w: np.ndarray, per_channel: bool, pow2: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Float weights as symmetric int8 in [-127, 127] and their scales: one per output channel
+    (axis 0; never rounded to powers of two) or a single one."""
+    w = w.astype(np.float64)
+    if per_channel:
+        scales = np.array(
+            [symmetric_scale(a, False) for a in np.abs(w).max(axis=tuple(range(1, w.ndim)))]
+        )
+        q = np.rint(w / scales.reshape((-1,) + (1,) * (w.ndim - 1)))
+    else:
+        scales = np.array([symmetric_scale(np.abs(w).max(), pow2)])
+        q = np.rint(w / scales[0])
+    return np.clip(q, -127, 127).astype(np.int8), scales
+
+
+def quantize_bias(values: np.ndarray, acc_scales: np.ndarray, where: str) -> np.ndarray:
+    """Float biases as int32 at the accumulator's scales (rounded half to even)."""
+    q = np.rint(values / acc_scales)
+    if np.abs(q).max(initial=0) >= 2**31:
+        raise QuantizationError("the bias does not fit int32 at the accumulator scale", where)
+    return q.astype(np.int32)
+
+
+def accumulator_bound(weights: np.ndarray, bias: np.ndarray | None = None) -> int:
+    """The largest |accumulator| any int8 input can produce: per output channel (axis 0),
+    128 · Σ|w| + |bias|."""
+    channels = weights.shape[0]
+    b = np.zeros(channels) if bias is None else bias
+    per_channel = np.abs(weights.reshape(channels, -1).astype(np.int64)).sum(1) * 128
+    return int((per_channel + np.abs(b.astype(np.int64))).max())
+
+
+def power_of_two_shift(ratios: np.ndarray) -> int | None:
+    """k when every ratio (accumulator scale / output scale) is the same 2^-k, else None."""
+    k = -math.log2(ratios[0])
+    if np.allclose(ratios, ratios[0], rtol=1e-9) and abs(k - round(k)) < 1e-6:
+        return int(round(k))
+    return None
+
+
+def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
+    """Integer multipliers M (the largest `bits` wide), pre-shift and shift with
+    M / 2^(pre + shift) ≈ multipliers, and |acc| >> pre < 2^PRE_SHIFT_LIMIT for |acc| <= acc_bound
+    (so the accelerator's multiplication in pieces stays inside 32 bits)."""
+    total = int(math.floor(math.log2((2**bits - 1) / multipliers.max())))
+    m = np.maximum(np.rint(multipliers * 2.0**total), 1).astype(np.int64)
+    pre = max(0, acc_bound.bit_length() - PRE_SHIFT_LIMIT)
+    if total - pre < 0:
+        raise QuantizationError(
+            f"requantization multiplier {multipliers.max():.4g} is too large "
+            "for fixed-point arithmetic",
+            where,
+        )
+    return m, pre, total - pre
+
+
+# --- the accelerator's arithmetic: ALU steps ------------------------------------------------------
+
+
+def piece_bits(alu_mul_bits: int) -> int:
+    """Width of the multiplier pieces for an ALU multiplying by `alu_mul_bits` signed bits (a
+    non-negative piece has one bit fewer)."""
+    return min(MAX_PIECE_BITS, alu_mul_bits - 1)
+
+
+@dataclass(frozen=True)
+class AluStep:
+    """dst := dst `op` operand, elementwise over a tile-sized accumulator region (0: the tile,
+    1 and 2: scratch copies of it). The operand is the immediate `imm`, the region `src`, or
+    piece `piece` of the output channels' multipliers. `op` names an ALU opcode (hw.isa.AluOp)."""
+
+    op: str
+    dst: int = 0
+    imm: int | None = None
+    src: int | None = None
+    piece: int | None = None
+
+
+def rounding_shift_steps(shift: int) -> list[AluStep]:
+    """ALU steps for (x + 2^(shift-1)) >> shift (x << -shift when shift < 0). Shifts over
+    ALU_IMM_SHIFT_MAX first drop low bits, so that the rounding constant fits the 16-bit
+    immediate: floor((x + 2^(s-1)) / 2^s) == floor((floor(x / 2^(s-15)) + 2^14) / 2^15)."""
+    top = ALU_IMM_SHIFT_MAX
+    if shift > top:
+        return [
+            AluStep("SHR", imm=shift - top),
+            AluStep("ADD", imm=1 << (top - 1)),
+            AluStep("SHR", imm=top),
+        ]
+    if shift > 0:
+        return [AluStep("ADD", imm=1 << (shift - 1)), AluStep("SHR", imm=shift)]
+    if shift < 0:
+        return [AluStep("SHR", imm=shift)]
+    return []
+
+
+@dataclass(frozen=True)
+class Requant:
+    """graph.requantize's parameters, and the ALU steps that compute it on an accumulator tile."""
+
+    shift: int
+    zero_point: int
+    lo: int
+    hi: int
+    pre_shift: int = 0
+    multipliers: tuple[int, ...] = (1,)  # one, or one per output channel
+    piece_bits: int = MAX_PIECE_BITS  # multipliers are applied in pieces this wide (ALU MUL)
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.multipliers) > 1
+
+    @property
+    def pieces(self) -> int:
+        """How many piece_bits-wide pieces the largest multiplier needs (0: no multiply)."""
+        largest = max(self.multipliers)
+        return 0 if largest == 1 else -(-largest.bit_length() // self.piece_bits)
+
+    def piece(self, j: int) -> tuple[int, ...]:
+        """Piece j (least significant first) of every multiplier."""
+        mask = (1 << self.piece_bits) - 1
+        return tuple((m >> (j * self.piece_bits)) & mask for m in self.multipliers)
+
+    @property
+    def scratch_tiles(self) -> int:
+        """Tile-sized accumulator regions the multiply needs besides the tile itself."""
+        return 0 if self.pieces <= 1 else (1 if self.pieces == 2 else 2)
+
+    @property
+    def multiply_shift(self) -> int:
+        """Bits the multiply already shifts out, (k-1)p for k pieces of p bits."""
+        return max(0, self.pieces - 1) * self.piece_bits
+
+    def steps(self) -> list[AluStep]:
+        """The whole requantization: the pre-shift, the multiply, the rest of the shift, the zero
+        point, the clip."""
+        steps = rounding_shift_steps(self.pre_shift) + self.multiply_steps()
+        steps += rounding_shift_steps(self.shift - self.multiply_shift)
+        if self.zero_point:
+            steps.append(AluStep("ADD", imm=self.zero_point))
+        return steps + [AluStep("MAX", imm=self.lo), AluStep("MIN", imm=self.hi)]
+
+    def multiply_steps(self) -> list[AluStep]:
+        """tile := floor(t * M / 2^((k-1)p)) for multipliers M split into k pieces of p bits, by
+        Horner's scheme: v = t*M0 >> p; v = (v + t*M1) >> p; ...; t*M(k-1) + v. Each floor shift
+        composes exactly, every product stays inside 32 bits (|t| < 2^23, pieces < 2^p), and each
+        operand fits the ALU's multiplier."""
+        k, p = self.pieces, self.piece_bits
+        if k == 0:
+            return []
+        if k == 1:
+            return self._times_piece(0, 0)
+
+        def copy_tile(region: int) -> list[AluStep]:  # region := tile (x * 0 = 0, then + tile)
+            return [AluStep("MUL", region, imm=0), AluStep("ADD", region, src=0)]
+
+        scratch, second = 1, 2
+        steps = copy_tile(scratch) + self._times_piece(scratch, 0)
+        steps.append(AluStep("SHR", scratch, imm=p))
+        for j in range(1, k - 1):
+            steps += copy_tile(second) + self._times_piece(second, j)
+            steps += [AluStep("ADD", scratch, src=second), AluStep("SHR", scratch, imm=p)]
+        return steps + self._times_piece(0, k - 1) + [AluStep("ADD", 0, src=scratch)]
+
+    def _times_piece(self, region: int, j: int) -> list[AluStep]:
+        if self.per_channel:  # piece j of each output channel's multiplier
+            return [AluStep("MUL", region, piece=j)]
+        factor = self.piece(j)[0]
+        return [] if factor == 1 else [AluStep("MUL", region, imm=factor)]
