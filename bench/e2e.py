@@ -22,12 +22,12 @@ import onnx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def models():
-    from models import build_qdq_model
     from small_cnn import build_small_cnn
+
+    from canopy_ir.fuzz.models import build_qdq_model
 
     yield "small_cnn (example)", build_small_cnn(), (1, 3, 12, 12)
     # a compute-bound GEMM: 1x1 convolution 256 -> 256 channels on 56x56 (each weight reused
@@ -47,14 +47,6 @@ def models():
     yield "resnet18-shaped convs 224x224", build_qdq_model((1, 3, 224, 224), r18), (1, 3, 224, 224)
 
 
-class PassTimes(dict):
-    """Collects the compiler's "  NAME   12.3 ms" progress lines."""
-
-    def __call__(self, line: str) -> None:
-        name, ms, _ = line.split()
-        self[name] = float(ms)
-
-
 def main() -> None:
     import canopy_ir
     from canopy_ir.compiler.driver import compile_model
@@ -66,10 +58,10 @@ def main() -> None:
     for name, model, shape in models():
         with tempfile.TemporaryDirectory() as d:
             onnx.save(model, f"{d}/m.onnx")
-            per_pass = PassTimes()
             t = time.perf_counter()
-            art = compile_model(f"{d}/m.onnx", f"{d}/m.canopy", log=per_pass)
+            art = compile_model(f"{d}/m.onnx", f"{d}/m.canopy")
             compile_s = time.perf_counter() - t
+            per_pass = {step.name: step.seconds * 1000 for step in art.steps}
             sess = canopy_ir.InferenceSession(f"{d}/m.canopy")
             x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
             sess.run(None, {"input": x})  # first run decodes, plans and models the stream

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from canopy_ir.errors import CanopyError
+from canopy_ir.tools.common import add_debug_flag, console, guarded
 
 
 def _load_inputs(paths: list[str], names: list[str]) -> dict[str, np.ndarray]:
@@ -65,22 +66,26 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the cycle model's per-layer table (simulated card)",
     )
+    ap.add_argument(
+        "--trace",
+        metavar="FILE.json",
+        help="write the cycle model's instruction timeline (Chrome trace-event format: open in "
+        "chrome://tracing or ui.perfetto.dev)",
+    )
+    add_debug_flag(ap)
     args = ap.parse_args(argv)
-    from rich.console import Console
+    con = console()
+    return guarded(lambda: _run(args, con), args.debug, con)
 
+
+def _run(args, console) -> int:
     from canopy_ir.backend.pcie.session import InferenceSession
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        sess = InferenceSession(args.artefact, args.device, args.timeout)
-        names = [i.name for i in sess.get_inputs()]
-        if not args.input:
-            raise CanopyError(f"give the input(s) with --input (the model takes {names})")
-        feeds = _load_inputs(args.input, names)
-        outputs = sess.run(None, feeds)
-    except CanopyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 2
+    sess = InferenceSession(args.artefact, args.device, args.timeout)
+    names = [i.name for i in sess.get_inputs()]
+    if not args.input:
+        raise CanopyError(f"give the input(s) with --input (the model takes {names})")
+    outputs = sess.run(None, _load_inputs(args.input, names))
     out_names = [o.name for o in sess.get_outputs()]
     np.set_printoptions(precision=4, suppress=True)
     for name, value in zip(out_names, outputs, strict=True):
@@ -105,7 +110,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         np.savez(args.output, **dict(zip(out_names, outputs, strict=True)))
         console.print(f"saved {args.output}")
+    if args.trace:
+        write_trace(sess.session.artefact, args.trace)
+        console.print(f"wrote {args.trace}")
     return 0
+
+
+def write_trace(artefact, path: str) -> None:
+    """The cycle model's timeline of `artefact`'s stream as a Chrome trace."""
+    import json
+
+    from canopy_ir.hw import isa
+    from canopy_ir.hw.cycles import cycle_model
+    from canopy_ir.hw.program import expand_layer_ranges
+    from canopy_ir.hw.trace import chrome_trace
+
+    insns = isa.decode_insns(artefact.insns, artefact.config)
+    layers = expand_layer_ranges(artefact.manifest.get("layers", []), len(insns))
+    report = cycle_model(insns, artefact.config, layers)
+    try:
+        with open(path, "w") as f:
+            json.dump(chrome_trace(insns, report, layers), f)
+    except OSError as exc:
+        raise CanopyError(f"cannot write the trace: {exc.strerror}", path) from None
 
 
 if __name__ == "__main__":
