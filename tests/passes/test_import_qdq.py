@@ -32,15 +32,32 @@ def test_example_becomes_integer_with_only_host_quantize_and_dequantize_in_float
 
 @given(conv_nets(), st.integers(0, 2**16))
 def test_integer_graph_matches_qdq_semantics(net, seed):
-    """Integer graph == ONNX QDQ float semantics, except on exact rounding ties (the accelerator
-    rounds half up, ONNX half to even): at most one output step, on few elements."""
+    """Each layer of the integer graph computes what ONNX's QDQ semantics give for the same int32
+    accumulator, exactly, except at rounding ties: the accelerator rounds half up, ONNX's
+    QuantizeLinear half to even, so a tie may come out one step higher - and only a tie. (Checked
+    layer by layer: a one-step tie difference in one layer legitimately moves later layers.)"""
+    from canopy_ir.interpreters.graph import evaluate_all
+
     model = build_qdq_model(*net, seed=seed)
     x = random_input(net[0], seed)
-    reference = graph_output(import_onnx(model), x)
-    result = graph_output(integer_graph(model), x)
-    steps = np.abs(result - reference) / output_scale(model)
-    assert steps.max() <= 1
-    assert (steps > 0).mean() <= 0.05
+    module = integer_graph(model)
+    values = evaluate_all(module, x)
+    requants = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
+    assert len(requants) == sum(layer[0] != "flatten" for layer in net[1])
+    for rq in requants:
+        assert rq.multipliers is None and rq.pre_shift is None  # power-of-two model
+        acc = values[rq.input].astype(np.float64)
+        got = values[rq.output].astype(np.int64)
+        scaled = acc * 2.0 ** -rq.shift.value.data  # pow2 scales: the ratio s_x*s_w/s_y exactly
+        onnx_q = np.clip(
+            np.round(scaled) + rq.zero_point.value.data,  # np.round: half to even, as ONNX
+            rq.clip_min.value.data,
+            rq.clip_max.value.data,
+        ).astype(np.int64)
+        diff = got - onnx_q
+        tie = scaled - np.floor(scaled) == 0.5
+        assert set(np.unique(diff)) <= {0, 1}, rq.attributes["layer"]
+        assert np.all(tie[diff != 0]), "a difference that is not at a rounding tie"
 
 
 def test_non_power_of_two_scale_uses_a_fixed_point_multiplier():

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, reject
+from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 from models import build_qdq_model, conv_nets, hw_configs, random_input, set_initializer
 from stages import graph_output, integer_graph, run_lowered
@@ -23,6 +23,9 @@ from canopy_ir.ir import pool_of
 from canopy_ir.quant import Requant, accumulator_bound, fixed_point, piece_bits
 
 POLICIES = list(itertools.permutations(Module))
+# The lowering properties get 200 examples in CI (the `ci` profile's 25 miss bugs that ~200
+# find); the nightly profile's 10 000 stay.
+LOWERING = settings(max_examples=max(200, settings.default.max_examples))
 
 
 def lowered(net, cfg, seed, upto):
@@ -34,6 +37,7 @@ def lowered(net, cfg, seed, upto):
     return module
 
 
+@LOWERING
 @given(conv_nets(), hw_configs(), st.integers(0, 2**16))
 def test_graph_to_tile_is_exact(net, cfg, seed):
     x = random_input(net[0], seed)
@@ -42,6 +46,7 @@ def test_graph_to_tile_is_exact(net, cfg, seed):
     np.testing.assert_array_equal(run_lowered(module, x, run_tile), expected)
 
 
+@LOWERING
 @given(conv_nets(), hw_configs(), st.integers(0, 2**16))
 def test_tile_to_accel_is_exact(net, cfg, seed):
     x = random_input(net[0], seed)
@@ -51,6 +56,7 @@ def test_tile_to_accel_is_exact(net, cfg, seed):
     np.testing.assert_array_equal(run_lowered(module, x, run_accel, policy="sequential"), expected)
 
 
+@LOWERING
 @given(conv_nets(), hw_configs(), st.integers(0, 2**16), st.sampled_from(POLICIES))
 def test_insert_deps_makes_every_schedule_sequential(net, cfg, seed, policy):
     x = random_input(net[0], seed)
@@ -78,6 +84,7 @@ def with_fixed_point_requantization(module, rng, per_channel: bool, bits: int, a
         Rewriter.replace_op(op, new)
 
 
+@LOWERING
 @given(
     conv_nets(),
     hw_configs(),
@@ -116,6 +123,7 @@ def test_without_tokens_an_eager_schedule_races():
     assert not np.array_equal(run_lowered(module, x, run_accel, policy=POLICIES[0]), sequential)
 
 
+@LOWERING
 @given(conv_nets(), hw_configs(), st.integers(0, 2**16))
 def test_encode_decode_round_trip(net, cfg, seed):
     module = lowered(net, cfg, seed, ["graph-to-tile", "tile-to-accel", "insert-deps"])
