@@ -78,7 +78,7 @@ def with_fixed_point_requantization(module, rng, per_channel: bool, bits: int, a
         m, pre, shift = fixed_point(ratios, accumulator_bound(w, b), bits, "test")
         _, zp, lo, hi, _, _ = op.params
         rq = Requant(shift, zp, lo, hi, pre, tuple(int(v) for v in m), piece_bits(alu_mul_bits))
-        assume(rq.pieces <= 1 or rq.shift > rq.multiply_shift)  # see tests/test_quant.py
+        assume(rq.pieces <= 1 or rq.shift > rq.multiply_shift)  # refused: the test below
         new = graph.RequantizeOp(op.input, shift, zp, lo, hi, rq.multipliers, pre)
         new.attributes.update(op.attributes)
         Rewriter.replace_op(op, new)
@@ -194,3 +194,21 @@ def test_insert_deps_stream_is_balanced_with_small_token_queues():
     assert pushes["push_next"] > 0
     dram = np.zeros(program.arena_bytes, np.uint8)
     FunctionalSimulator(program.config, dram, queue_depth=1).run(program.insns, POLICIES[0])
+
+
+def test_requantization_that_cannot_round_exactly_is_refused():
+    """A multiply in k pieces of p bits floors (k-1)p bits away; a shift no larger than that
+    would truncate instead of round, so graph-to-tile refuses it, naming the layer."""
+    from canopy_ir.hw.config import HwConfig
+
+    cfg = HwConfig(ALU_MUL_BITS=3)  # pieces of 2 bits
+    module = integer_graph(
+        build_qdq_model((1, 3, 4, 4), [("conv", 4, 1, 1, 0, 1, False, True)]), cfg
+    )
+    (op,) = [o for o in module.walk() if isinstance(o, graph.RequantizeOp)]
+    _, zp, lo, hi, _, _ = op.params
+    new = graph.RequantizeOp(op.input, 8, zp, lo, hi, (2**20 + 12345,), 0)  # 21 bits, shift 8
+    new.attributes.update(op.attributes)
+    Rewriter.replace_op(op, new)
+    with pytest.raises(LoweringError, match="layer 'l0'.*cannot be rounded exactly"):
+        run_passes(module, ["graph-to-tile"])

@@ -213,6 +213,15 @@ class _Lowering:
             bias = self.pool[op.bias.owner.weight.data]
             tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
         requant = Requant(*rq.params, piece_bits(cfg.ALU_MUL_BITS))
+        if requant.pieces > 1 and requant.shift <= requant.multiply_shift:
+            # The multiply in pieces floors away (k-1)p bits; the rounding needs at least one
+            # more bit of shift after it, or the result would be truncated, not rounded.
+            raise LoweringError(
+                f"layer '{layer}': its requantization (shift {requant.shift}) cannot be rounded "
+                f"exactly with {requant.pieces} multiplier pieces of {requant.piece_bits} bits "
+                f"(ALU_MUL_BITS={cfg.ALU_MUL_BITS}); a wider ALU multiplier or fewer "
+                "multiplier bits (import-qdq{multiplier_bits=N}) avoid it"
+            )
         if requant.per_channel:
             for j in range(requant.pieces):
                 piece = np.asarray(requant.piece(j), np.int32)
