@@ -47,9 +47,10 @@ def default_passes(
     per_channel: bool = False,
     calibrate: str | None = None,
 ) -> list[str]:
-    """The default pipeline for an imported model: `graph-quantize` first when it is float."""
+    """The default pipeline for an imported model; a float model is first simplified by the graph
+    passes and quantized (`graph-quantize`)."""
     from canopy_ir.dialects import graph
-    from canopy_ir.passes import DEFAULT_PIPELINE
+    from canopy_ir.passes import DEFAULT_PIPELINE, GRAPH_PIPELINE
 
     passes = list(DEFAULT_PIPELINE)
     is_float = not any(
@@ -63,7 +64,9 @@ def default_passes(
         ]
         if calibrate:
             options.append(f'calibration="{calibrate}"')
-        passes.insert(0, "graph-quantize{" + " ".join(options) + "}")
+        # Simplify first (batch norms folded into their convolutions, constants folded), so
+        # that calibration and quantization see the network the accelerator will run.
+        passes[:0] = [*GRAPH_PIPELINE, "graph-quantize{" + " ".join(options) + "}"]
     return passes
 
 
@@ -97,11 +100,12 @@ def compile_model(
     from canopy_ir.accel_program import read_program
     from canopy_ir.artefact import Artefact
     from canopy_ir.compiler.layers import layer_info
-    from canopy_ir.compiler.pipeline import parse_passes, pipeline_spec, run_passes
+    from canopy_ir.compiler.pipeline import parse_passes, pass_spec, pipeline_spec, run_passes
     from canopy_ir.dialects import accel
     from canopy_ir.frontends.onnx import import_onnx
     from canopy_ir.hw.config import HwConfig
     from canopy_ir.ir import pool_of, print_module, set_module_config
+    from canopy_ir.passes import GRAPH_PIPELINE
 
     log = log or (lambda msg: None)
     stream = ir_stream or sys.stderr
@@ -116,7 +120,7 @@ def compile_model(
         passes = parse_passes(
             default_passes(module, quant_mode, calib_method, per_channel, calibrate)
         )
-        if passes[0].name == "graph-quantize":
+        if any(p.name == "graph-quantize" for p in passes):
             log(
                 f"  float model: quantizing ({quant_mode} scales, {calib_method} calibration"
                 f"{', per-channel weights' if per_channel else ''})"
@@ -126,7 +130,13 @@ def compile_model(
     spec = pipeline_spec(passes)
     steps = [PassRecord("onnx-import", time.perf_counter() - start, _count_ops(module))]
     log(f"  {'onnx-import':<14} {steps[0].seconds * 1000:8.1f} ms")
-    reference = import_onnx(model, input_shapes) if report is not None else None
+    reference = None
+    if report is not None:  # the float model as quantization saw it (after the graph passes)
+        reference = import_onnx(model, input_shapes)
+        quantized_here = any(p.name == "graph-quantize" for p in passes)
+        simplify = [pass_spec(p) for p in passes if p.name in GRAPH_PIPELINE]
+        if quantized_here and simplify:
+            run_passes(reference, simplify)
     after_all = print_ir or "all" in print_ir_after
     last_text = [print_module(module) if print_ir_after_change else ""]
     layers: list[dict] = []

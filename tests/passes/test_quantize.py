@@ -149,3 +149,59 @@ def test_cli_report_prints_per_layer_sqnr(trained, capsys):
     )
     err = capsys.readouterr().err
     assert "SQNR dB" in err and "conv" in err and "classifier" in err
+
+
+def test_float_model_with_batch_norm_is_folded_before_quantization(tmp_path):
+    """Float Conv → BatchNormalization → Relu → Gemm: the graph passes run before
+    graph-quantize, so the batch norm folds into the convolution and the model reaches the card."""
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+
+    def init(name, a):
+        return numpy_helper.from_array(np.asarray(a, np.float32), name)
+
+    inits = [
+        init("w", rng.normal(0, 0.3, (8, 3, 3, 3))),
+        init("b", rng.normal(size=8)),
+        init("gamma", rng.uniform(0.5, 1.5, 8)),
+        init("beta", rng.normal(size=8)),
+        init("mean", rng.normal(0, 0.1, 8)),
+        init("var", rng.uniform(0.5, 1.5, 8)),
+        init("fw", rng.normal(0, 0.1, (10, 8 * 6 * 6))),
+        init("fb", rng.normal(size=10)),
+        numpy_helper.from_array(np.array([1, -1], np.int64), "flat"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1] * 4, strides=[2, 2], name="conv"),
+        helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"]),
+        helper.make_node("Relu", ["n"], ["r"]),
+        helper.make_node("Reshape", ["r", "flat"], ["f"]),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], transB=1, name="fc"),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "conv_bn",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 12, 12])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    onnx.save(
+        helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx"
+    )
+    samples = rng.normal(size=(32, 1, 3, 12, 12)).astype(np.float32)
+    np.savez(tmp_path / "cal.npz", x=samples[:, 0])
+    args = [str(tmp_path / "m.onnx"), "-o", str(tmp_path / "m.canopy"), "-q"]
+    assert (
+        compile_main([*args, "--calibrate", str(tmp_path / "cal.npz"), "--quant-mode", "fixed"])
+        == 0
+    )
+    sess = canopy_ir.InferenceSession(str(tmp_path / "m.canopy"))
+    reference = import_onnx(tmp_path / "m.onnx")
+    signal = noise = 0.0
+    for x in samples[:8]:
+        (y,) = sess.run(None, {"x": x})
+        (expected,) = run_graph(reference, x)
+        signal += float(np.sum(expected**2))
+        noise += float(np.sum((y - expected) ** 2))
+    assert 10 * np.log10(signal / noise) > 25  # int8 on the card vs the float model
