@@ -409,14 +409,15 @@ class RequantizeOp(GraphOp):
     def pre_shift_value(self) -> int:
         return self.pre_shift.value.data if self.pre_shift is not None else 0
 
-    def with_clip(self, clip_min: int) -> RequantizeOp:
-        """A copy whose lower clip is raised (a fused ReLU)."""
+    def with_clip(self, clip_min: int, clip_max: int | None = None) -> RequantizeOp:
+        """A copy whose clip is narrowed (a fused ReLU, ReLU6 or Clip)."""
+        hi = self.clip_max.value.data
         return RequantizeOp(
             self.input,
             self.shift.value.data,
             self.zero_point.value.data,
             max(self.clip_min.value.data, clip_min),
-            self.clip_max.value.data,
+            hi if clip_max is None else min(hi, clip_max),
             self.multiplier_values if self.multipliers is not None else None,
             self.pre_shift_value,
         )

@@ -34,12 +34,13 @@ from xdsl.transforms.dead_code_elimination import dce
 
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
-from canopy_ir.ir import WeightPool, pool_of
+from canopy_ir.ir import WeightPool, elem_to_numpy, pool_of
 from canopy_ir.quant import (
     FIXED_POINT_BITS,
     accumulator_bound,
     fixed_point,
     power_of_two_shift,
+    quantize,
     quantize_bias,
 )
 
@@ -238,6 +239,46 @@ class FoldReluIntoRequantize(RewritePattern):
         rewriter.replace(op, [new], [new.output])
 
 
+class QuantizeThroughClip(RewritePattern):
+    """quantize(clip(x, a, b)) → clip(quantize(x), Q(a), Q(b)): quantization is monotone, so the
+    clip (ReLU6, Clip) moves to the integer side exactly, with its bounds quantized as ONNX's
+    QuantizeLinear would quantize them."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
+        clip = q.input.owner
+        if not isinstance(clip, graph.ClipOp) or not _single_use(clip.output):
+            return
+        scale, zp = q.scale.value.data, q.zero_point.value.data
+        dtype = elem_to_numpy(graph.elem_of(q.output))
+
+        def bound(attr):
+            if attr is None:
+                return None
+            return int(quantize(np.array([attr.value.data]), scale, zp, dtype)[0])
+
+        new_q = graph.QuantizeOp(clip.input, scale, zp, q.output.type)
+        new_q.attributes.update(q.attributes)
+        new_clip = graph.ClipOp(new_q.output, bound(clip.min), bound(clip.max))
+        new_clip.attributes.update(clip.attributes)
+        rewriter.replace(q, [new_q, new_clip], [new_clip.output])
+
+
+class FoldClipIntoRequantize(RewritePattern):
+    """clip(requantize(x)) on integers → requantize(x) with the clip narrowed."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: graph.ClipOp, rewriter: PatternRewriter) -> None:
+        rq = op.input.owner
+        if not isinstance(rq, graph.RequantizeOp) or not _single_use(rq.output):
+            return
+        lo = math.ceil(op.min.value.data) if op.min is not None else -(2**31)
+        hi = math.floor(op.max.value.data) if op.max is not None else None
+        new = rq.with_clip(lo, hi)
+        new.attributes.update(rq.attributes)
+        rewriter.replace(op, [new], [new.output])
+
+
 @dataclass(frozen=True)
 class ImportQdqPass(ModulePass):
     name = "import-qdq"
@@ -249,6 +290,8 @@ class ImportQdqPass(ModulePass):
             SinkDequantize(),
             FoldQuantizeDequantize(),
             FoldReluIntoRequantize(),
+            QuantizeThroughClip(),
+            FoldClipIntoRequantize(),
         ]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)
         dce(op)

@@ -48,7 +48,7 @@ def test_integer_graph_matches_qdq_semantics(net, seed):
         assert rq.multipliers is None and rq.pre_shift is None  # power-of-two model
         acc = values[rq.input].astype(np.float64)
         got = values[rq.output].astype(np.int64)
-        scaled = acc * 2.0 ** -rq.shift.value.data  # pow2 scales: the ratio s_x*s_w/s_y exactly
+        scaled = acc * 2.0**-rq.shift.value.data  # pow2 scales: the ratio s_x*s_w/s_y exactly
         onnx_q = np.clip(
             np.round(scaled) + rq.zero_point.value.data,  # np.round: half to even, as ONNX
             rq.clip_min.value.data,
@@ -113,3 +113,51 @@ def test_non_positive_scale_and_asymmetric_weights_are_refused():
         QuantizationError, match="node 'l0'.*weights must be symmetric \\(zero point 5\\)"
     ):
         run_passes(import_onnx(model), ["import-qdq"])
+
+
+def _with_clip(model, layer: str, lo, hi):
+    """Insert Clip(lo, hi) (ReLU6 style; None: unbounded) between `layer` and its QuantizeLinear."""
+    from onnx import helper, numpy_helper
+
+    g = model.graph
+    idx = next(
+        i for i, n in enumerate(g.node) if n.op_type == "QuantizeLinear" and n.input[0] == layer
+    )
+    bounds = []
+    for name, v in (("clip_lo", lo), ("clip_hi", hi)):
+        if v is not None:
+            g.initializer.append(numpy_helper.from_array(np.float32(v), f"{layer}.{name}"))
+        bounds.append(f"{layer}.{name}" if v is not None else "")
+    g.node[idx].input[0] = f"{layer}.clip"
+    g.node.insert(
+        idx, helper.make_node("Clip", [layer, *bounds], [f"{layer}.clip"], name=f"{layer}_clip")
+    )
+    return model
+
+
+@pytest.mark.parametrize("lo,hi", [(0.0, 1.5), (0.0, None), (-0.3, 0.7), (None, 0.25)])
+def test_clip_and_relu6_fold_into_the_requantization(lo, hi):
+    """Conv → Clip → QuantizeLinear: the clip's bounds, quantized as ONNX would, narrow the
+    requantization's clip, so the layer runs on the accelerator, bit-exact with the integer graph
+    and equal to ONNX's QDQ semantics except at rounding ties."""
+    from stages import run_lowered
+
+    from canopy_ir.interpreters.accel import run_accel
+
+    net = (
+        (1, 5, 6, 6),
+        [("conv", 8, 3, 1, 1, 1, False, True), ("conv", 4, 1, 1, 0, 1, False, True)],
+    )
+    model = _with_clip(build_qdq_model(*net, seed=1), "l0", lo, hi)
+    module = integer_graph(model)
+    assert not [op for op in module.walk() if isinstance(op, graph.ClipOp)]
+    (first, _) = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
+    scale = first.attributes["output_scale"].value.data
+    assert first.clip_min.value.data == (-128 if lo is None else round(lo / scale))
+    assert first.clip_max.value.data == (127 if hi is None else round(hi / scale))
+    x = random_input(net[0], 1)
+    expected = graph_output(module, x)
+    steps = np.abs(expected - graph_output(import_onnx(model), x)) / output_scale(model)
+    assert steps.max() <= 1
+    run_passes(module, ["graph-to-tile", "tile-to-accel", "insert-deps", "encode"])
+    np.testing.assert_array_equal(run_lowered(module, x, run_accel), expected)
