@@ -115,3 +115,21 @@ def test_command_line(tmp_path, capsys):
     onnx.checker.check_model(model)
     assert np.load(x).shape == (1, 3, 32, 32)
     assert run_graph(import_onnx(model), np.load(x))[0].shape == (1, 10)
+
+
+@pytest.mark.parametrize(
+    "name,refusal",
+    [
+        ("resnet18", "node 'maxpool': graph.pool has no accelerator lowering yet"),
+        ("mobilenet_v2", "grouped convolution is not lowered yet"),
+    ],
+)
+def test_real_networks_are_refused_with_the_op_named(name, refusal, tmp_path, capsys):
+    """What the accelerator cannot run yet (pooling, residual adds, depthwise convs; no host
+    fallback so far) stops the compile with one line naming the node - never a traceback."""
+    from canopy_ir.tools.compile import main as compile_main
+
+    onnx.save(getattr(zoo, name)(size=32, classes=10), tmp_path / "m.onnx")
+    assert compile_main([str(tmp_path / "m.onnx"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and refusal in err
