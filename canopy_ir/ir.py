@@ -36,7 +36,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 from xdsl.parser import Parser
-from xdsl.utils.exceptions import ParseError
+from xdsl.utils.exceptions import ParseError, VerifyException
 
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw.config import HwConfig
@@ -74,6 +74,18 @@ def elem_of_numpy(dtype) -> Attribute:
     return _DTYPE_TO_ELEM[np.dtype(dtype)]
 
 
+def load_npz(path: str | Path, what: str, error: type[CanopyError] = CanopyError) -> dict:
+    """The arrays of a .npz archive by name; anything else is one clear `error` naming the file."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise error(f"cannot read {what}: {exc}", str(path)) from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise error(f"{what} must be a .npz archive of named arrays", str(path))
+    with data:
+        return {k: data[k] for k in data.files}
+
+
 def make_context() -> Context:
     from canopy_ir.dialects.accel import Accel
     from canopy_ir.dialects.graph import Graph
@@ -90,6 +102,10 @@ def parse_module(text: str, source: str = "<text>") -> ModuleOp:
         module = Parser(make_context(), text, source).parse_module()
     except ParseError as exc:
         raise CanopyError(f"cannot parse IR: {exc}", source) from None
+    try:
+        module.verify()  # hand-edited IR: catch what the parser lets through (types, shapes)
+    except VerifyException as exc:
+        raise CanopyError(f"the IR does not verify: {exc}", source) from None
     return module
 
 
@@ -158,11 +174,7 @@ class WeightPool:
 
     @classmethod
     def load(cls, path: str | Path) -> WeightPool:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return cls({k: data[k] for k in data.files})
-        except (OSError, ValueError) as exc:
-            raise CanopyError(f"cannot read weight file: {exc}", str(path)) from None
+        return cls(load_npz(path, "weight file"))
 
 
 _POOLS: dict[str, WeightPool] = {}

@@ -21,7 +21,7 @@ def test_every_tutorial_command_runs(tmp_path):
     assert len(steps) >= 8
     for block in steps:
         result = subprocess.run(
-            ["bash", "-eu", "-c", block],
+            ["bash", "-euo", "pipefail", "-c", block],
             cwd=tmp_path,
             env=env,
             capture_output=True,

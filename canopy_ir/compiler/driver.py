@@ -6,6 +6,7 @@ text instead of an artefact), and observed pass by pass (dumps, IR printing, tim
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from collections.abc import Callable, Collection
@@ -46,33 +47,35 @@ def default_passes(
     calib_method: str = "minmax",
     per_channel: bool = False,
     calibrate: str | None = None,
-) -> list[str]:
-    """The default pipeline for an imported model; a float model is first simplified by the graph
-    passes and quantized (`graph-quantize`)."""
+) -> list:
+    """The default pipeline for an imported model (pass instances); a float model is first
+    simplified by the graph passes and quantized (`graph-quantize`)."""
+    from canopy_ir.compiler.pipeline import parse_passes
     from canopy_ir.dialects import graph
     from canopy_ir.passes import DEFAULT_PIPELINE, GRAPH_PIPELINE
+    from canopy_ir.passes.quantize import QuantizePass
 
-    passes = list(DEFAULT_PIPELINE)
+    passes = parse_passes(DEFAULT_PIPELINE)
     is_float = not any(
         isinstance(op, graph.QuantizeOp | graph.DequantizeOp) for op in module.walk()
     )
     if is_float:
-        options = [
-            f"mode={quant_mode}",
-            f"method={calib_method}",
-            f"per_channel={int(per_channel)}",
-        ]
-        if calibrate:
-            options.append(f'calibration="{calibrate}"')
+        quantize = QuantizePass(
+            calibration=str(calibrate or ""),
+            method=calib_method,
+            mode=quant_mode,
+            per_channel=int(per_channel),
+        )
         # Simplify first (batch norms folded into their convolutions, constants folded), so
         # that calibration and quantization see the network the accelerator will run.
-        passes[:0] = [*GRAPH_PIPELINE, "graph-quantize{" + " ".join(options) + "}"]
+        passes[:0] = [*parse_passes(GRAPH_PIPELINE), quantize]
     return passes
 
 
 def compile_model(
     model: str | Path,
     output: str | Path | None = None,
+    *,
     config: str | None = None,
     input_shapes: dict | None = None,
     dump_dir: str | Path | None = None,
@@ -83,7 +86,6 @@ def compile_model(
     calib_method: str = "minmax",
     per_channel: bool = False,
     report: Callable | None = None,
-    *,
     pipeline: str | None = None,
     stop_after: str | None = None,
     print_ir_before: Collection[str] = (),
@@ -109,17 +111,12 @@ def compile_model(
 
     log = log or (lambda msg: None)
     stream = ir_stream or sys.stderr
-    dump = Path(dump_dir) if dump_dir else None
-    if dump:
-        dump.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     module = import_onnx(model, input_shapes)
     if config:
         set_module_config(module, HwConfig.from_spec(config))
     if pipeline is None:
-        passes = parse_passes(
-            default_passes(module, quant_mode, calib_method, per_channel, calibrate)
-        )
+        passes = default_passes(module, quant_mode, calib_method, per_channel, calibrate)
         if any(p.name == "graph-quantize" for p in passes):
             log(
                 f"  float model: quantizing ({quant_mode} scales, {calib_method} calibration"
@@ -127,9 +124,30 @@ def compile_model(
             )
     else:
         passes = parse_passes(pipeline)
+    if stop_after is not None:
+        names = [p.name for p in passes]
+        if stop_after not in names:
+            raise CanopyError(
+                f"--stop-after {stop_after}: no such pass in the pipeline ({', '.join(names)})"
+            )
+        passes = passes[: names.index(stop_after) + 1]
+    known = {"all", "onnx-import", *(p.name for p in passes)}
+    for flag, names in (
+        ("--print-ir-before", print_ir_before),
+        ("--print-ir-after", print_ir_after),
+    ):
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise CanopyError(
+                f"{flag} {', '.join(unknown)}: not in the pipeline ({', '.join(sorted(known))})"
+            )
+    out = _output_path(model, output, passes[-1].name)
     spec = pipeline_spec(passes)
+    dump = Path(dump_dir) if dump_dir else None
+    if dump:
+        dump.mkdir(parents=True, exist_ok=True)
     steps = [PassRecord("onnx-import", time.perf_counter() - start, _count_ops(module))]
-    log(f"  {'onnx-import':<14} {steps[0].seconds * 1000:8.1f} ms")
+    log(f"  {'onnx-import':<20} {steps[0].seconds * 1000:8.1f} ms")
     reference = None
     if report is not None:  # the float model as quantization saw it (after the graph passes)
         reference = import_onnx(model, input_shapes)
@@ -152,18 +170,17 @@ def compile_model(
 
     def after(name: str, mod, seconds: float) -> None:
         steps.append(PassRecord(name, seconds, _count_ops(mod)))
-        log(f"  {name:<14} {seconds * 1000:8.1f} ms")
+        log(f"  {name:<20} {seconds * 1000:8.1f} ms")
         if dump:
             (dump / f"{len(steps) - 1:02d}-{name}.mlir").write_text(
                 print_module(mod, "weights.npz") + "\n"
             )
-        if after_all or name in print_ir_after:
-            show("after", name, mod)
-        elif print_ir_after_change:
+        changed = True
+        if print_ir_after_change:
             text = print_module(mod)
-            if text != last_text[0]:
-                show("after", name, mod)
-            last_text[0] = text
+            changed, last_text[0] = text != last_text[0], text
+        if after_all or name in print_ir_after or (print_ir_after_change and changed):
+            show("after", name, mod)
         if name == "import-qdq":
             layers[:] = layer_info(mod)
             if report is not None:
@@ -171,32 +188,49 @@ def compile_model(
 
     if dump:
         (dump / "00-onnx-import.mlir").write_text(print_module(module, "weights.npz") + "\n")
-        (dump / "pipeline.txt").write_text(
-            f"{spec}\n# replay: canopy-opt {dump / '00-onnx-import.mlir'} -p '{spec}'\n"
+        replay = (
+            f"canopy-opt {shlex.quote(str(dump / '00-onnx-import.mlir'))} -p {shlex.quote(spec)}"
         )
+        (dump / "pipeline.txt").write_text(f"{spec}\n# replay: {replay}\n")
     if after_all or "onnx-import" in print_ir_after:
         show("after", "onnx-import", module)
-    run_passes(module, passes, after_pass=after, before_pass=before, stop_after=stop_after)
+    run_passes(module, passes, after_pass=after, before_pass=before)
     if dump:
         pool_of(module).save(dump / "weights.npz")
-    encoded = any(isinstance(op, accel.BinaryOp) for op in module.ops)
-    if encoded:
-        out = Path(output) if output else Path(model).with_suffix(".canopy")
+    if out.suffix != ".mlir":
+        if not any(isinstance(op, accel.BinaryOp) for op in module.ops):
+            raise CanopyError(
+                f"the pipeline ended after '{steps[-1].name}' without `encode`: there is no "
+                f"artefact to write to {out}; give -o FILE.mlir to keep the IR"
+            )
         artefact = Artefact.from_program(read_program(module), pool_of(module))
         artefact.manifest["layer_info"] = layers
         artefact.save(out)
         return Compilation(out, spec, steps, artefact, module)
-    last = steps[-1].name
-    out = Path(output) if output else Path(model).with_suffix(f".{last}.mlir")
-    if out.suffix == ".canopy":
-        raise CanopyError(
-            f"the pipeline ended after '{last}' without `encode`: there is no artefact to write "
-            f"to {out}; give -o FILE.mlir to keep the IR"
-        )
     weights = out.with_suffix(".weights.npz")
     pool_of(module).save(weights)
     out.write_text(print_module(module, weights.name) + "\n")
     return Compilation(out, spec, steps, None, module)
+
+
+def _output_path(model, output, last_pass: str) -> Path:
+    """Where the result goes: `output`, or beside the model (MODEL.canopy after `encode`,
+    MODEL.<last pass>.mlir otherwise); never the model itself. A `.mlir` output is IR text."""
+    if output:
+        out = Path(output)
+    elif last_pass == "encode":
+        out = Path(model).with_suffix(".canopy")
+    else:
+        out = Path(model).with_suffix(f".{last_pass}.mlir")
+    if out.resolve() == Path(model).resolve():
+        raise CanopyError("the output would overwrite the model; give another -o", str(out))
+    if out.suffix != ".mlir" and last_pass != "encode":
+        raise CanopyError(
+            f"the pipeline ends with '{last_pass}', not `encode`: there is no artefact to write; "
+            "give -o FILE.mlir to keep the IR",
+            str(out),
+        )
+    return out
 
 
 def _count_ops(module) -> int:

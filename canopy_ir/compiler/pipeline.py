@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
@@ -24,7 +23,9 @@ def parse_passes(spec: str | Sequence[str]) -> list[ModulePass]:
     text = spec if isinstance(spec, str) else ",".join(spec)
     try:
         return list(PassPipeline.parse_spec(ALL_PASSES, text).passes)
-    except Exception as exc:  # xDSL raises plain Exceptions for unknown names/options
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # xDSL's spec errors include BaseException subclasses
         raise CanopyError(
             f"bad pass pipeline '{text}': {exc}. Known passes: {', '.join(ALL_PASSES)}"
         ) from None
@@ -38,13 +39,6 @@ def pass_spec(p: ModulePass) -> str:
 def pipeline_spec(passes: Sequence[ModulePass]) -> str:
     """The pipeline text of `passes`, which `parse_passes` reads back to the same passes."""
     return ",".join(pass_spec(p) for p in passes)
-
-
-@dataclass
-class PassTiming:
-    name: str
-    seconds: float
-    ops_after: int
 
 
 def run_passes(

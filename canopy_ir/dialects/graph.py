@@ -425,6 +425,8 @@ class RequantizeOp(GraphOp):
     def verify_(self) -> None:
         if not _is_int(elem_of(self.input), 32) or not _is_int(elem_of(self.output), 8):
             raise VerifyException("requantize maps i32 to i8")
+        if shape_of(self.input) != shape_of(self.output):
+            raise VerifyException("requantize keeps the shape of its input")
         lo, hi = self.clip_min.value.data, self.clip_max.value.data
         if not -128 <= lo <= hi <= 127:
             raise VerifyException(f"requantize clip range [{lo}, {hi}] is not inside int8")

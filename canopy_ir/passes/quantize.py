@@ -1,4 +1,4 @@
-"""`quantize`: post-training quantization of a float graph from calibration data.
+"""`graph-quantize`: post-training quantization of a float graph from calibration data.
 
 Takes: a float graph module (from the ONNX importer, no QuantizeLinear/DequantizeLinear).
 Produces: the same graph in QDQ form — every conv2d/dense reads `dequantize(quantize(x))`
@@ -29,7 +29,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
 from canopy_ir.interpreters.graph import evaluate_all
-from canopy_ir.ir import pool_of, string_list
+from canopy_ir.ir import load_npz, pool_of, string_list
 from canopy_ir.quant import quantize_bias, symmetric_scale, symmetric_weights
 
 
@@ -41,11 +41,7 @@ def load_calibration(path: str, module: ModuleOp) -> list[tuple[np.ndarray, ...]
     """Calibration samples as tuples of model inputs, validated against the model."""
     main = next(op for op in module.ops if isinstance(op, func.FuncOp))
     names = string_list(module, "canopy.inputs")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise QuantizationError(f"cannot read calibration data: {exc}", path) from None
+    arrays = load_npz(path, "calibration data", QuantizationError)
     missing = [n for n in names if n not in arrays]
     if missing:
         raise QuantizationError(

@@ -12,6 +12,12 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 
 
+def one_line(message: str) -> str:
+    """A message on one line: parser messages (source line, caret line) joined, carets dropped."""
+    parts = [part.strip() for part in str(message).splitlines()]
+    return " ".join(p for p in parts if p and set(p) != {"^"})
+
+
 def console(stderr: bool = True):
     from rich.console import Console
 
@@ -19,30 +25,40 @@ def console(stderr: bool = True):
 
 
 def guarded(body: Callable[[], int], debug: bool, out=None) -> int:
-    """Run a command's body. A CanopyError is one line `error: <where>: <what>` and exit 2; an
-    unexpected exception is one line naming it and exit 3; `debug` adds the traceback."""
+    """Run a command's body. A CanopyError, or an OSError on a path the user named, is one line
+    `error: <where>: <what>` and exit 2; an unexpected exception is one line naming it and
+    exit 3; `debug` adds the traceback."""
     out = out or console()
     try:
         return body()
     except InternalError as exc:
         if debug:
             traceback.print_exception(exc.__cause__ or exc, file=sys.stderr)
-        out.print(f"[red]error:[/red] internal: {exc}")
+        out.print(f"[red]error:[/red] internal: {one_line(exc)}")
         return EXIT_INTERNAL_ERROR
     except CanopyError as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
-        out.print(f"[red]error:[/red] {exc}")
+        out.print(f"[red]error:[/red] {one_line(exc)}")
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         out.print("[red]error:[/red] interrupted")
         return 130
+    except BrokenPipeError:  # the reader went away (`canopy-disasm ... | head`): not an error
+        sys.stderr.close()
+        return 0
+    except OSError as exc:  # a path the user named cannot be read or written
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        out.print(f"[red]error:[/red] {where}{exc.strerror or exc}")
+        return EXIT_USER_ERROR
     except Exception as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
         out.print(
-            f"[red]error:[/red] internal: {type(exc).__name__}: {exc} (a bug in canopy-ir; "
-            "--debug shows the traceback)"
+            f"[red]error:[/red] internal: {type(exc).__name__}: {one_line(exc)} "
+            "(a bug in canopy-ir; --debug shows the traceback)"
         )
         return EXIT_INTERNAL_ERROR
 

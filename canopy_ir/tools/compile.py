@@ -155,6 +155,10 @@ def _compile(args, con) -> int:
             task = progress.add_task("compiling", total=total)
         progress.update(task, completed=index, description=f"{name}")
 
+    if args.report_html and (
+        (args.output or "").endswith(".mlir") or args.stop_after not in (None, "encode")
+    ):
+        raise CanopyError("--report-html needs a compile that ends in an artefact (encode)")
     quant_rows: list = []
 
     def on_report(rows) -> None:
@@ -170,16 +174,16 @@ def _compile(args, con) -> int:
             result = compile_model(
                 args.model,
                 args.output,
-                args.config,
-                parse_shapes(args.input_shape),
-                args.dump_dir,
-                args.print_ir_after_all,
-                log,
-                args.calibrate,
-                args.quant_mode,
-                args.calib_method,
-                args.per_channel,
-                on_report if (args.report or args.report_html) else None,
+                config=args.config,
+                input_shapes=parse_shapes(args.input_shape),
+                dump_dir=args.dump_dir,
+                print_ir=args.print_ir_after_all,
+                log=log,
+                calibrate=args.calibrate,
+                quant_mode=args.quant_mode,
+                calib_method=args.calib_method,
+                per_channel=args.per_channel,
+                report=on_report if (args.report or args.report_html) else None,
                 pipeline=args.pipeline,
                 stop_after=args.stop_after,
                 print_ir_before=_names(args.print_ir_before),

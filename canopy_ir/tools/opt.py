@@ -7,8 +7,10 @@ that add weights write the grown pool next to the output (`-o out.mlir` → `out
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 from xdsl.dialects.builtin import StringAttr
@@ -78,29 +80,41 @@ def _opt(args) -> int:
     else:
         try:
             text, base = Path(args.input).read_text(), Path(args.input).parent
-        except OSError as exc:
-            raise CanopyError(f"cannot read: {exc.strerror}", args.input) from None
+        except UnicodeDecodeError:
+            raise CanopyError("not IR text (a binary file?)", args.input) from None
     module = parse_module(text, args.input)
     named = module.attributes.get("canopy.weights")
-    weights = args.weights or (
-        str(base / named.data)
-        if isinstance(named, StringAttr) and not named.data.startswith("mem:")
-        else None
+    named = (
+        named.data if isinstance(named, StringAttr) and not named.data.startswith("mem:") else None
     )
+    weights = Path(args.weights) if args.weights else (base / named if named else None)
     if weights:
         attach_pool(module, WeightPool.load(weights))
-    before = len(pool_of(module).arrays)
+    keys = set(pool_of(module).arrays)
     if args.passes:
-        run_passes(module, args.passes)
-    out_weights = Path(weights).name if weights else None
-    if args.output and len(pool_of(module).arrays) != before:
-        out_weights = Path(args.output).with_suffix(".weights.npz").name
-        pool_of(module).save(Path(args.output).parent / out_weights)
-    text = print_module(module, out_weights) + "\n"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run_passes(module, args.passes)
+        for w in caught:
+            if not issubclass(w.category, DeprecationWarning):
+                print(f"warning: {w.message}", file=sys.stderr)
+    changed = set(pool_of(module).arrays) != keys
     if args.output:
-        Path(args.output).write_text(text)
+        out = Path(args.output)
+        if changed:  # the passes made weights: they go beside the output
+            out_weights = out.with_suffix(".weights.npz").name
+            pool_of(module).save(out.parent / out_weights)
+        else:  # the same weights, named from where the output lies
+            out_weights = os.path.relpath(weights, out.parent) if weights else None
+        out.write_text(print_module(module, out_weights) + "\n")
     else:
-        sys.stdout.write(text)
+        if changed:
+            raise CanopyError(
+                "the passes made new weights, which stdout cannot hold: give -o FILE.mlir "
+                "(the weights go to FILE.weights.npz)",
+                args.input,
+            )
+        sys.stdout.write(print_module(module, named or (weights.name if weights else None)) + "\n")
     return 0
 
 

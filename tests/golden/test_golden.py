@@ -3,6 +3,7 @@ byte; and compiling the case's model again reproduces every dump. After an inten
 pass's output, regenerate with `python tests/golden/cases.py` and review the diff."""
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,19 @@ def _steps():
 
 @pytest.mark.parametrize("before,after", list(_steps()))
 def test_opt_replays_each_pass(before: Path, after: Path, tmp_path):
+    """Replayed in a copy of the case's folder (the output names the weights beside it), and
+    the output feeds the next pass again."""
+    case = tmp_path / before.parent.name
+    shutil.copytree(before.parent, case)
     pass_name = re.sub(r"^\d\d-", "", after.stem)
-    out = tmp_path / "out.mlir"
-    assert opt_main([str(before), "-p", pass_name, "-o", str(out)]) == 0
+    out = case / "out.mlir"
+    assert opt_main([str(case / before.name), "-p", pass_name, "-o", str(out)]) == 0
     assert out.read_text() == after.read_text()
+    following = sorted(before.parent.glob("[0-9][0-9]-*.mlir"))
+    index = following.index(after)
+    if index + 1 < len(following):
+        next_pass = re.sub(r"^\d\d-", "", following[index + 1].stem)
+        assert opt_main([str(out), "-p", next_pass, "-o", str(case / "next.mlir")]) == 0
 
 
 @pytest.mark.parametrize("case", CASE_DIRS)

@@ -36,7 +36,7 @@ def test_stop_after_cannot_write_an_artefact(model, tmp_path, capsys):
     )
     assert code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "without `encode`" in err
+    assert err.count("\n") == 1 and "not `encode`: there is no artefact" in err
 
 
 def test_unknown_stop_after_pass_is_one_line(model, capsys):
@@ -62,7 +62,15 @@ def test_print_ir_before_after_and_after_change(model, capsys):
     spec = "graph-dce,import-qdq,graph-dce"
     assert (
         compile_main(
-            [str(model), "-q", "--pipeline", spec, "--print-ir-after-change", "-o", "/dev/null"]
+            [
+                str(model),
+                "-q",
+                "--pipeline",
+                spec,
+                "--print-ir-after-change",
+                "-o",
+                str(model.parent / "g.mlir"),
+            ]
         )
         == 0
     )
@@ -75,7 +83,7 @@ def test_dump_dir_records_the_pipeline_and_its_replay(model, tmp_path):
     assert compile_main([str(model), "-q", "--dump-dir", str(dump), "--quant-mode", "fixed"]) == 0
     spec, replay = (dump / "pipeline.txt").read_text().splitlines()
     assert spec == "import-qdq,graph-to-tile,tile-to-accel,insert-deps,encode"
-    out = tmp_path / "replayed.mlir"
+    out = dump / "replayed.mlir"
     assert opt_main([str(dump / "00-onnx-import.mlir"), "-p", spec, "-o", str(out)]) == 0
     assert out.read_text() == (dump / "05-encode.mlir").read_text()
     assert replay.startswith("# replay: canopy-opt ")
@@ -111,3 +119,52 @@ def test_opt_lists_every_pass_with_its_options(capsys):
     for name in ALL_PASSES:
         assert re.search(rf"^{re.escape(name)} +\S", out, re.M), name
     assert 'options: calibration="" samples=16' in out
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--pipeline", "graph-to-tile{"], "bad pass pipeline 'graph-to-tile{'"),
+        (["--pipeline", "no-such-pass"], "bad pass pipeline 'no-such-pass'"),
+        (
+            ["--print-ir-after", "graph-to-tle"],
+            "--print-ir-after graph-to-tle: not in the pipeline",
+        ),
+        (["--print-ir-before", "onnx-import,encode,x"], "--print-ir-before x: not in the pipeline"),
+        (["-o", "/nonexistent/dir/m.canopy"], "/nonexistent/dir/m.canopy"),
+        (["--stop-after", "graph-to-tile", "--report-html", "r.html"], "--report-html needs"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(model, args, message, capsys):
+    assert compile_main([str(model), "-q", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+
+
+def test_output_never_overwrites_the_model(model, capsys):
+    assert compile_main([str(model), "-o", str(model)]) == 2
+    assert "would overwrite the model" in capsys.readouterr().err
+    assert model.read_bytes()[:2] != b"PK"  # still the ONNX file, not a zip artefact
+
+
+def test_stop_after_dump_records_only_the_passes_that_ran(model, tmp_path):
+    dump = tmp_path / "d"
+    args = [str(model), "-q", "--stop-after", "graph-to-tile", "--dump-dir", str(dump)]
+    assert compile_main(args) == 0
+    spec = (dump / "pipeline.txt").read_text().splitlines()[0]
+    assert spec == "import-qdq,graph-to-tile"
+    assert sorted(p.name for p in dump.glob("*.mlir"))[-1] == "02-graph-to-tile.mlir"
+
+
+@pytest.mark.parametrize("name", ['we"ird.npz', "back\\slash.npz", "samples.npy"])
+def test_bad_calibration_files_are_one_line_errors(name, tmp_path, capsys):
+    import numpy as np
+    from train_shapes import make_dataset, to_onnx, train
+
+    x, _ = make_dataset(64, 0)
+    onnx.save(to_onnx(train(steps=5)), tmp_path / "f.onnx")
+    if name.endswith(".npy"):
+        np.save(tmp_path / name, x)
+    assert compile_main([str(tmp_path / "f.onnx"), "-q", "--calibrate", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and name in err, err
