@@ -100,6 +100,8 @@ class Artefact:
             raise ArtefactError(f"not a readable zip archive ({exc})", where) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ArtefactError("manifest.json is not valid JSON", where) from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), dict):
+            raise ArtefactError("manifest.json is not a canopy artefact manifest", where)
         if manifest.get("format") != FORMAT:
             raise ArtefactError("manifest is not a canopy artefact manifest", where)
         if manifest.get("version") != VERSION:
@@ -130,6 +132,7 @@ class Artefact:
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtefactError(f"manifest is incomplete ({exc})", where) from None
         art.validate(where)
+        _check_layers(manifest, len(art.insns) // isa.INSN_BYTES, where)
         return art
 
     def validate(self, where: str) -> None:
@@ -149,3 +152,16 @@ class Artefact:
             )
         except CanopyError as exc:
             raise ArtefactError(f"instruction stream fails verification: {exc}", where) from None
+
+
+def _check_layers(manifest: dict, count: int, where: str) -> None:
+    """The manifest's per-layer tables (not covered by the members' checksums) are well formed:
+    `layers` as (name, first, end) instruction ranges, `layer_info` rows with their keys."""
+    for r in manifest.get("layers", []):
+        ok = isinstance(r, list) and len(r) == 3 and isinstance(r[0], str)
+        if not ok or not all(isinstance(v, int) for v in r[1:]) or not 0 <= r[1] <= r[2] <= count:
+            raise ArtefactError(f"manifest layer range {r!r} is malformed", where)
+    for row in manifest.get("layer_info", []):
+        keys = ("name", "op", "input_shape", "output_shape", "macs", "target")
+        if not isinstance(row, dict) or any(k not in row for k in keys):
+            raise ArtefactError(f"manifest layer_info row {row!r} is malformed", where)

@@ -6,7 +6,7 @@ minimal program, which is written out as IR text (+ weights and input) and can b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,6 @@ class FuzzResult:
     rejected: int  # drawn programs that do not fit the hardware (LoweringError): skipped
     seconds: float
     counterexample: Counterexample | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _prepare(prop: Property, net, cfg: HwConfig, seed: int):
@@ -75,6 +74,7 @@ def fuzz(
         from hypothesis import HealthCheck, given, reject, settings
         from hypothesis import seed as fixed_seed
         from hypothesis import strategies as st
+        from hypothesis.errors import Unsatisfiable
     except ImportError:
         raise CanopyError('canopy-fuzz needs hypothesis: pip install "canopy-ir[fuzz]"') from None
     from canopy_ir.fuzz.models import random_input
@@ -98,20 +98,18 @@ def fuzz(
     @fixed_seed(seed)
     @given(conv_nets(), configs, st.integers(0, 2**16))
     def run(net, cfg, data_seed):
+        x = random_input(net[0], data_seed)
+        last.clear()
+        last.update(net=net, config=cfg, seed=data_seed, input=x, graph_ops=len(net[1]))
         try:
             module = _prepare(prop, net, cfg, data_seed)
         except LoweringError:
             counts["rejected"] += 1
             reject()  # this program does not fit these buffers: not a bug of the pass
-        x = random_input(net[0], data_seed)
         last.update(
-            net=net,
-            config=cfg,
-            seed=data_seed,
-            ir_text=print_module(module, "@WEIGHTS@"),
+            ir_text=f"// canopy-fuzz counterexample for {prop_name}\n"
+            + print_module(module, "@WEIGHTS@"),
             weights=dict(pool_of(module).arrays),
-            input=x,
-            graph_ops=len(net[1]),
         )
         counts["ran"] += 1
         try:
@@ -125,7 +123,14 @@ def fuzz(
     result = FuzzResult(prop_name, 0, 0, 0.0)
     try:
         run()
+    except Unsatisfiable:
+        raise CanopyError(
+            f"no drawn program fits the hardware ({counts['rejected']} rejected as too big for "
+            "its buffers): give a larger --config"
+        ) from None
     except Exception as exc:  # the shrunk example ran last: `last` holds it
+        if "ir_text" not in last:  # it failed before reaching the pass: say so, with the net
+            last.update(ir_text="", weights={})
         result.counterexample = Counterexample(error=f"{type(exc).__name__}: {exc}", **last)
     result.examples, result.rejected = counts["ran"], counts["rejected"]
     result.seconds = time.perf_counter() - start
@@ -153,9 +158,15 @@ def replay(prop_name: str, ir_file: str | Path) -> str | None:
     property holds now)."""
     if prop_name not in PROPERTIES:
         raise CanopyError(f"no property for '{prop_name}' (fuzzable: {', '.join(PROPERTIES)})")
+    header = Path(ir_file).read_text(errors="replace").split("\n", 1)[0]
+    saved_for = header.removeprefix("// canopy-fuzz counterexample for ").strip()
+    if header.startswith("// canopy-fuzz") and saved_for != prop_name:
+        raise CanopyError(f"this counterexample is for --pass {saved_for}", str(ir_file))
     module, x = load_counterexample(ir_file)
     try:
         PROPERTIES[prop_name].check(module, x)
+    except LoweringError as exc:  # as when fuzzing: a program that does not fit is no failure
+        raise CanopyError(f"the program does not fit the hardware: {exc}", str(ir_file)) from None
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None

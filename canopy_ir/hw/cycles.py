@@ -3,7 +3,8 @@
 Costs (cycles at `HwConfig.CLOCK_MHZ`), one function each, which `graph-to-tile`'s tiling search
 also uses for its estimates:
 - LOAD/STORE (`dma_cycles`): DRAM_LATENCY_CYCLES + max(DRAM bytes / bus bytes per cycle, SRAM
-  elements written) (one buffer element per cycle, padding included); one of no data costs 1.
+  elements written) (one buffer element per cycle, padding included); one that moves no DRAM
+  data costs its padding elements written (at least 1 cycle), without the latency.
 - GEMM (`gemm_cycles`): one micro-op per cycle (iter_out × iter_in × micro-ops), plus a 4-cycle
   pipeline fill.
 - ALU (`alu_cycles`): one micro-op per cycle with an immediate, two when it reads a second
@@ -32,7 +33,8 @@ ALU_OVERHEAD = 1  # cycles an ALU instruction takes besides its micro-ops
 
 
 def bus_cycles(nbytes: int, cfg: HwConfig) -> float:
-    """Cycles the memory bus needs to move `nbytes` (a DMA rounds up to whole bus beats)."""
+    """Cycles the memory bus needs to move `nbytes`, as a fraction (estimates; one DMA's
+    `dma_cycles` rounds up to whole bus beats)."""
     return nbytes / cfg.bus_bytes
 
 
@@ -78,12 +80,12 @@ class InsnCost:
 
 def instruction_cost(insn: isa.Insn, cfg: HwConfig) -> InsnCost:
     if isinstance(insn, isa.LoadInsn | isa.StoreInsn):
-        if insn.x_size == 0 or insn.y_size == 0:
-            return InsnCost(1)
-        dram = insn.y_size * insn.x_size * isa.dram_elem_bytes(insn.memory_type, cfg)
         written = (insn.y_pad_0 + insn.y_size + insn.y_pad_1) * (
             insn.x_pad_0 + insn.x_size + insn.x_pad_1
         )
+        if insn.x_size == 0 or insn.y_size == 0:  # no DRAM data: padding only, or nothing
+            return InsnCost(max(1, written if isinstance(insn, isa.LoadInsn) else 0))
+        dram = insn.y_size * insn.x_size * isa.dram_elem_bytes(insn.memory_type, cfg)
         return InsnCost(dma_cycles(dram, written, cfg), dram)
     if isinstance(insn, isa.GemmInsn):
         count = insn.iter_out * insn.iter_in * (insn.uop_end - insn.uop_bgn)

@@ -47,7 +47,7 @@ def chrome_trace(
         events.append(
             {
                 "name": _label(insn),
-                "cat": layer,
+                "cat": "instruction",
                 "ph": "X",
                 "ts": start / mhz,
                 "dur": (end - start) / mhz,

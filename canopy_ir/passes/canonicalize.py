@@ -77,6 +77,8 @@ class NeutralConstant(RewritePattern):
 
 @dataclass(frozen=True)
 class CanonicalizePass(ModulePass):
+    """Local simplifications of graph IR (reshape/transpose chains, relu of relu, no-op consts)."""
+
     name = "graph-canonicalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -27,6 +27,8 @@ KEEP = (graph.ConstOp, graph.QuantizeOp, graph.DequantizeOp, graph.RequantizeOp)
 
 @dataclass(frozen=True)
 class ConstantFoldPass(ModulePass):
+    """Evaluate graph ops whose operands are all constants."""
+
     name = "graph-constant-fold"
     max_elements: int = 1 << 24
 

@@ -12,6 +12,8 @@ from xdsl.transforms.dead_code_elimination import dce
 
 @dataclass(frozen=True)
 class DeadCodeEliminationPass(ModulePass):
+    """Remove graph ops whose results are unused."""
+
     name = "graph-dce"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -33,6 +33,8 @@ def _replace_program(module: ModuleOp, new_ops) -> None:
 
 @dataclass(frozen=True)
 class EncodePass(ModulePass):
+    """Encode the instruction stream and micro-ops as VTA's binary words."""
+
     name = "encode"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -66,6 +68,8 @@ class EncodePass(ModulePass):
 
 @dataclass(frozen=True)
 class DecodePass(ModulePass):
+    """Decode an encoded stream back into accel instruction ops."""
+
     name = "decode"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -76,6 +76,8 @@ class FoldIntoConv(RewritePattern):
 
 @dataclass(frozen=True)
 class FoldBatchNormPass(ModulePass):
+    """Fold inference batch normalisation into the convolution before it."""
+
     name = "graph-fold-batchnorm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

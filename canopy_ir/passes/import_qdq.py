@@ -281,6 +281,8 @@ class FoldClipIntoRequantize(RewritePattern):
 
 @dataclass(frozen=True)
 class ImportQdqPass(ModulePass):
+    """Fold a QDQ model's QuantizeLinear/DequantizeLinear pairs into integer ops."""
+
     name = "import-qdq"
     multiplier_bits: int = FIXED_POINT_BITS  # fixed-point multipliers for other scales
 

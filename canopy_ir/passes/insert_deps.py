@@ -139,6 +139,8 @@ def insert_deps(
 
 @dataclass(frozen=True)
 class InsertDepsPass(ModulePass):
+    """Add the dependency tokens that let load, compute and store run concurrently."""
+
     name = "insert-deps"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -86,6 +86,8 @@ def synthetic_calibration(module: ModuleOp, samples: int) -> list[tuple[np.ndarr
 
 @dataclass(frozen=True)
 class QuantizePass(ModulePass):
+    """Post-training quantization of a float graph from calibration data (to QDQ form)."""
+
     name = "graph-quantize"
     calibration: str = ""  # .npz of inputs; empty: synthetic samples (with a warning)
     samples: int = 16

@@ -197,6 +197,8 @@ class _Emitter:
 
 @dataclass(frozen=True)
 class TileToAccelPass(ModulePass):
+    """Place tensors and buffers and emit one accel op per VTA instruction."""
+
     name = "tile-to-accel"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

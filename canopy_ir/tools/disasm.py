@@ -2,7 +2,7 @@
 
 canopy-disasm model.canopy                 # an artefact: its config, micro-ops and layers
 canopy-disasm insns.bin [--uops uops.bin] [--config vta_config.json]
-canopy-disasm model.canopy --mlir          # as accel IR (parseable by canopy-opt)
+canopy-disasm model.canopy --mlir          # as accel IR, for reading (no regions: not re-runnable)
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from canopy_ir.errors import CanopyError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.isa import AluOp, MemId
+from canopy_ir.tools.common import add_debug_flag, guarded
 
 FLAGS = {
     "pop_prev": "pop←prev",
@@ -83,37 +84,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("file", help="a .canopy artefact or a raw insns.bin")
     ap.add_argument("--uops", help="uops.bin to print with a raw stream")
     ap.add_argument("--config", help="vta_config.json of a raw stream (default: VTA 1x16x16)")
-    ap.add_argument("--mlir", action="store_true", help="print accel IR instead")
+    ap.add_argument(
+        "--mlir", action="store_true", help="print the instructions as accel IR (for reading)"
+    )
+    add_debug_flag(ap)
     args = ap.parse_args(argv)
-    try:
-        if zipfile_like(args.file):
-            from canopy_ir.artefact import Artefact
-            from canopy_ir.hw.program import expand_layer_ranges
+    return guarded(lambda: _disasm(args), args.debug)
 
-            art = Artefact.load(args.file)
-            cfg, raw, raw_uops = art.config, art.insns, art.uops
-            layers = expand_layer_ranges(art.manifest.get("layers", []), len(raw) // isa.INSN_BYTES)
-        else:
-            cfg = HwConfig.load(args.config) if args.config else HwConfig()
-            try:
-                raw = Path(args.file).read_bytes()
-                raw_uops = Path(args.uops).read_bytes() if args.uops else b""
-            except OSError as exc:
-                raise CanopyError(f"cannot read: {exc.strerror}", exc.filename) from None
-            layers = None
-        insns = isa.decode_insns(raw, cfg)
-        uops = isa.decode_uops(raw_uops, cfg)
-        if args.mlir:
-            print(_as_mlir(insns, uops, cfg, layers))
-        else:
-            print(
-                f"; {len(insns)} instructions, {len(uops)} micro-ops, "
-                f"{cfg.batch}x{cfg.block_in}x{cfg.block_out} GEMM core"
-            )
-            print(disassemble(insns, layers))
-    except CanopyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+def _disasm(args) -> int:
+    if zipfile_like(args.file):
+        from canopy_ir.artefact import Artefact
+        from canopy_ir.hw.program import expand_layer_ranges
+
+        art = Artefact.load(args.file)
+        cfg, raw, raw_uops = art.config, art.insns, art.uops
+        layers = expand_layer_ranges(art.manifest.get("layers", []), len(raw) // isa.INSN_BYTES)
+    else:
+        cfg = HwConfig.load(args.config) if args.config else HwConfig()
+        try:
+            raw = Path(args.file).read_bytes()
+            raw_uops = Path(args.uops).read_bytes() if args.uops else b""
+        except OSError as exc:
+            raise CanopyError(f"cannot read: {exc.strerror}", exc.filename) from None
+        layers = None
+    insns = isa.decode_insns(raw, cfg)
+    uops = isa.decode_uops(raw_uops, cfg)
+    if args.mlir:
+        print(_as_mlir(insns, uops, cfg, layers))
+    else:
+        print(
+            f"; {len(insns)} instructions, {len(uops)} micro-ops, "
+            f"{cfg.batch}x{cfg.block_in}x{cfg.block_out} GEMM core"
+        )
+        print(disassemble(insns, layers))
     return 0
 
 

@@ -12,6 +12,13 @@ from pathlib import Path
 from canopy_ir.tools.common import add_debug_flag, console, guarded
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from canopy_ir.fuzz.properties import PROPERTIES
 
@@ -23,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PROPERTIES),
         help="the pass to fuzz ('pipeline': all four lowering passes at once)",
     )
-    ap.add_argument("--examples", type=int, default=200, help="programs to try (default 200)")
+    ap.add_argument("--examples", type=_positive, default=200, help="programs to try (default 200)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ap.add_argument(
         "--config",
@@ -74,10 +81,17 @@ def _fuzz(args, con) -> int:
     if cex is None:
         con.print(f"ok: {summary}")
         return 0
-    path = Path(args.out) / f"{args.pass_name}-seed{args.seed}.mlir"
-    ir, weights, inputs = cex.save(path)
     con.print(f"[red]FAIL[/red] {summary}")
     con.print(f"error: {cex.error}")
+    if not cex.ir_text:  # it failed in the passes before this one: nothing to replay here
+        con.print(
+            f"the program failed before reaching {args.pass_name}: {cex.net[1]} on input "
+            f"{list(cex.net[0])}, data seed {cex.seed}, hardware {cex.config.to_dict()}; "
+            "fuzz an earlier pass (or --pass pipeline) to shrink it there"
+        )
+        return 1
+    path = Path(args.out) / f"{args.pass_name}-seed{args.seed}.mlir"
+    ir, weights, inputs = cex.save(path)
     con.print(
         f"shrunk counterexample: {cex.graph_ops} layer(s) {cex.net[1]} on input "
         f"{list(cex.net[0])}, data seed {cex.seed}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -38,11 +37,9 @@ def pass_table() -> list[tuple[str, str, str]]:
 
 
 def _summary(cls) -> str:
-    """The first line of the pass's module docstring, without its leading "`name`:"."""
-    import sys as _sys
-
-    doc = (_sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
-    return re.sub(r"^`[^`]*`( / `[^`]*`)?:\s*", "", doc[0]) if doc else ""
+    """The first line of the pass class's own docstring."""
+    doc = cls.__dict__.get("__doc__") or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def main(argv: list[str] | None = None) -> int:

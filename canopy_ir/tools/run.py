@@ -48,6 +48,13 @@ def print_profile(report, console) -> None:
     console.print(table)
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="canopy-run", description=__doc__)
     ap.add_argument("artefact")
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--device", default="sim", help="card to run on (default: sim)")
     ap.add_argument("--output", "-o", help="save the outputs to this .npz")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the card")
+    ap.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for the card")
     ap.add_argument(
         "--profile",
         action="store_true",

@@ -122,3 +122,14 @@ def test_disasm_cli(tmp_path, capsys):
     (tmp_path / "bad.bin").write_bytes(b"\x07" + bytes(15))
     assert disasm_main([str(tmp_path / "bad.bin")]) == 2
     assert "unknown opcode 7" in capsys.readouterr().err
+
+
+def test_padding_only_load_costs_its_written_elements_without_dram_latency():
+    from canopy_ir.hw.cycles import instruction_cost
+
+    cfg = HwConfig()
+    pad_rows = isa.LoadInsn(memory_type=isa.MemId.INP, y_size=0, x_size=12, y_pad_0=2, x_pad_0=1)
+    assert instruction_cost(pad_rows, cfg).cycles == 2 * 13
+    assert instruction_cost(pad_rows, cfg).dram_bytes == 0
+    assert instruction_cost(isa.LoadInsn(memory_type=isa.MemId.INP), cfg).cycles == 1
+    assert instruction_cost(isa.StoreInsn(memory_type=isa.MemId.OUT), cfg).cycles == 1

@@ -1,4 +1,4 @@
-"""Post-training quantization (`quantize`), fixed-point requantization, and quantized-op
+"""Post-training quantization (`graph-quantize`), fixed-point requantization, and quantized-op
 semantics against the onnx package's reference implementation."""
 
 import math

@@ -119,6 +119,10 @@ def test_opt_lists_every_pass_with_its_options(capsys):
     for name in ALL_PASSES:
         assert re.search(rf"^{re.escape(name)} +\S", out, re.M), name
     assert 'options: calibration="" samples=16' in out
+    summaries = dict(re.findall(r"^([\w-]+) +(\S.*)$", out, re.M))
+    assert summaries["graph-to-tile"].startswith("Cut an integer graph into tiles")
+    assert summaries["decode"].startswith("Decode") and summaries["encode"].startswith("Encode")
+    assert len(set(summaries.values())) == len(ALL_PASSES)
 
 
 @pytest.mark.parametrize(

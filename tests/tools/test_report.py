@@ -82,3 +82,34 @@ def test_report_renders_in_headless_chromium(compiled):
         check=True,
     )
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m.update(layers=[["conv1", 0]]), "layer range"),
+        (lambda m: m.update(layer_info=[{"nome": 1}]), "layer_info row"),
+        (lambda m: m.update(members="x"), "not a canopy artefact manifest"),
+    ],
+)
+def test_corrupted_manifest_is_one_line_for_report_and_disasm(
+    compiled, tmp_path, edit, message, capsys
+):
+    import json
+    import zipfile
+
+    from canopy_ir.tools.disasm import main as disasm_main
+
+    bad = tmp_path / "bad.canopy"
+    with zipfile.ZipFile(compiled / "m.canopy") as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "manifest.json":
+                manifest = json.loads(data)
+                edit(manifest)
+                data = json.dumps(manifest).encode()
+            dst.writestr(name, data)
+    for tool in (report_main, disasm_main):
+        assert tool([str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err

@@ -23,7 +23,7 @@ def test_trace_has_every_instruction_on_its_module_track(tmp_path):
         e["tid"]: e["args"]["name"] for e in data["traceEvents"] if e["ph"] == "M" and "tid" in e
     }
     assert set(names.values()) == {"LOAD", "COMPUTE", "STORE", "layers"}
-    spans = [e for e in data["traceEvents"] if e["ph"] == "X" and e["cat"] != "layer"]
+    spans = [e for e in data["traceEvents"] if e["ph"] == "X" and e["cat"] == "instruction"]
     assert sorted(e["args"]["index"] for e in spans) == list(range(67))  # 67 instructions
     by_track: dict[int, list] = {}
     for e in spans:

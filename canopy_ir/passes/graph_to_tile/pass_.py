@@ -236,6 +236,8 @@ class _Lowering:
 
 @dataclass(frozen=True)
 class GraphToTilePass(ModulePass):
+    """Cut an integer graph into tiles that fit the accelerator's buffers (tile dialect)."""
+
     name = "graph-to-tile"
     config: str = ""  # path of a vta_config.json; default: the module's config or VTA's default
 
