@@ -187,7 +187,30 @@ class _Importer:
             raise FrontendError(f"imported graph does not verify: {exc}") from None
         return module
 
+    def _check_input_shapes(self, inputs) -> None:
+        """--input-shape names a real input, and agrees with every dimension the model fixes."""
+        by_name = {info.name: info for info in inputs}
+        for name, shape in self.input_shapes.items():
+            if name not in by_name:
+                raise FrontendError(
+                    f"--input-shape {name}: the model has no such input "
+                    f"(its inputs: {', '.join(by_name) or 'none'})"
+                )
+            dims = by_name[name].type.tensor_type.shape.dim
+            fixed = [
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims
+            ]
+            if len(fixed) != len(shape) or any(
+                f is not None and f != s for f, s in zip(fixed, shape, strict=False)
+            ):
+                model_shape = "x".join("?" if f is None else str(f) for f in fixed)
+                raise FrontendError(
+                    f"--input-shape {name}={'x'.join(map(str, shape))} contradicts the model's "
+                    f"shape {model_shape} for that input"
+                )
+
     def _check_static_inputs(self, inputs) -> None:
+        self._check_input_shapes(inputs)
         for info in inputs:
             if info.name in self.input_shapes:
                 continue

@@ -151,3 +151,16 @@ def test_backend_api_runs_a_model():
     assert CanopyBackend.is_compatible(m) and CanopyBackend.supports_device("CPU")
     (out,) = CanopyBackend.run_model(m, [data])
     np.testing.assert_allclose(out, 1 / (1 + np.exp(-data)), rtol=1e-6)
+
+
+def test_input_shape_must_name_an_input_and_agree_with_fixed_dims():
+    from small_cnn import build_small_cnn
+
+    from canopy_ir.errors import FrontendError
+
+    model = build_small_cnn()
+    with pytest.raises(FrontendError, match="--input-shape foo: the model has no such input"):
+        import_onnx(model, {"foo": (1, 2)})
+    with pytest.raises(FrontendError, match="contradicts the model's shape 1x3x12x12"):
+        import_onnx(model, {"input": (1, 3, 24, 24)})
+    import_onnx(model, {"input": (1, 3, 12, 12)})  # the same shape is fine
