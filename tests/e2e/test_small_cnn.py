@@ -95,7 +95,10 @@ def test_dumps_feed_the_opt_tool(compiled, tmp_path):
         "pipeline.txt",
         "weights.npz",
     ]
-    out = tmp_path / "accel.mlir"
+    import shutil
+
+    dump = shutil.copytree(dump, tmp_path / "dump")  # write beside a copy of the dump
+    out = dump / "accel.mlir"  # beside the dump: it names the same weight file
     assert (
         opt_main(
             [str(dump / "02-graph-to-tile.mlir"), "-p", "tile-to-accel,insert-deps", "-o", str(out)]
