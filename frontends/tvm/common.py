@@ -53,3 +53,23 @@ def numpy_dtype(dtype: Any) -> np.dtype:
         return np.dtype("bool" if name in ("bool", "uint1") else name)
     except TypeError:
         raise FrontendError(f"Relax dtype {name} has no numpy equivalent") from None
+
+
+# graph.unary functions and the Relax operators that compute them, both directions of the interop.
+UNARY_TO_RELAX = {
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "tanh": "tanh",
+    "erf": "erf",
+    "sigmoid": "sigmoid",
+    "abs": "abs",
+    "neg": "negative",
+    "floor": "floor",
+    "ceil": "ceil",
+    "sin": "sin",
+    "cos": "cos",
+    "round": "round",  # TVM rounds half to even, as numpy's rint
+    "sign": "sign",
+}
+RELAX_TO_UNARY = {relax: fn for fn, relax in UNARY_TO_RELAX.items()}

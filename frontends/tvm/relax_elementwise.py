@@ -17,7 +17,7 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
 from canopy_ir.dialects import graph
-from canopy_ir.frontends.tvm.common import UnsupportedRelaxOpError
+from canopy_ir.frontends.tvm.common import RELAX_TO_UNARY, UnsupportedRelaxOpError
 from canopy_ir.ir import elem_to_numpy
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -223,23 +223,6 @@ def _silu(imp, call, var):
     return _mul(imp, x, imp.emit(graph.UnaryOp(x, "sigmoid")))
 
 
-_UNARY = {
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "sqrt",
-    "tanh": "tanh",
-    "erf": "erf",
-    "sigmoid": "sigmoid",
-    "abs": "abs",
-    "negative": "neg",
-    "floor": "floor",
-    "ceil": "ceil",
-    "sin": "sin",
-    "cos": "cos",
-    "round": "round",
-    "sign": "sign",
-}
-
 ELEMENTWISE: dict[str, Converter] = {
     "relax.call_tir": _call_tir,
     "relax.add": _binary(graph.AddOp),
@@ -249,7 +232,7 @@ ELEMENTWISE: dict[str, Converter] = {
     "relax.power": _binary(graph.PowOp),
     "relax.maximum": _binary(graph.MaxOp),
     "relax.minimum": _binary(graph.MinOp),
-    **{f"relax.{name}": _unary(fn) for name, fn in _UNARY.items()},
+    **{f"relax.{name}": _unary(fn) for name, fn in RELAX_TO_UNARY.items()},
     "relax.rsqrt": _rsqrt,
     "relax.nn.relu": _relu,
     "relax.nn.relu6": _relu6,

@@ -17,7 +17,7 @@ from xdsl.dialects.builtin import IntegerType
 from xdsl.ir import SSAValue
 
 from canopy_ir.dialects import graph
-from canopy_ir.frontends.tvm.common import ExportError, tvm_dtype
+from canopy_ir.frontends.tvm.common import UNARY_TO_RELAX, ExportError, tvm_dtype
 from canopy_ir.ir import elem_to_numpy
 
 _BINARY = {
@@ -28,22 +28,6 @@ _BINARY = {
     graph.PowOp: "power",
     graph.MaxOp: "maximum",
     graph.MinOp: "minimum",
-}
-_UNARY = {
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "sqrt",
-    "tanh": "tanh",
-    "erf": "erf",
-    "sigmoid": "sigmoid",
-    "abs": "abs",
-    "neg": "negative",
-    "floor": "floor",
-    "ceil": "ceil",
-    "sin": "sin",
-    "cos": "cos",
-    "round": "round",  # TVM rounds half to even, as numpy's rint
-    "sign": "sign",
 }
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
 
@@ -122,7 +106,7 @@ def _unary(ex: Any, op: graph.UnaryOp):
     x = ex.value(op.input)
     if op.fn.data == "reciprocal":
         return ex.emit(ex.R.divide(ex.scalar(1, op.input), x), op.output, op)
-    return ex.emit(getattr(ex.R, _UNARY[op.fn.data])(x), op.output, op)
+    return ex.emit(getattr(ex.R, UNARY_TO_RELAX[op.fn.data])(x), op.output, op)
 
 
 def _cast(ex: Any, op):
