@@ -14,11 +14,8 @@ from pathlib import Path
 
 from canopy_ir.compiler.layers import partition_summary
 from canopy_ir.hw import isa
-from canopy_ir.hw.cycles import CycleReport, cycle_model, instruction_cost
-from canopy_ir.hw.isa import Module
+from canopy_ir.hw.cycles import CycleReport, cycle_model
 from canopy_ir.hw.program import expand_layer_ranges
-
-BOUNDS = {Module.LOAD: "memory", Module.STORE: "memory", Module.COMPUTE: "compute"}
 
 
 @dataclass
@@ -44,30 +41,12 @@ class ReportData:
     partition: dict[str, dict[str, int]]
 
 
-def _bound(insns, costs, indices) -> str:
-    """Which unit a layer waits on: DRAM transfers (memory), GEMM (compute) or ALU work."""
-    busy = {"memory": 0, "compute": 0, "ALU": 0}
-    for k in indices:
-        insn = insns[k]
-        if isinstance(insn, isa.AluInsn):
-            busy["ALU"] += costs[k]
-        elif isinstance(insn, isa.GemmInsn):
-            busy["compute"] += costs[k]
-        elif isinstance(insn, isa.LoadInsn | isa.StoreInsn):
-            busy["memory"] += costs[k]
-    return max(busy, key=lambda b: busy[b]) if any(busy.values()) else ""
-
-
 def build_report(artefact, title: str, quant_rows=None) -> ReportData:
     """Run the cycle model on the artefact's stream and join it with the manifest's layers."""
     cfg = artefact.config
     insns = isa.decode_insns(artefact.insns, cfg)
     layers = expand_layer_ranges(artefact.manifest.get("layers", []), len(insns))
     report = cycle_model(insns, cfg, layers)
-    costs = [instruction_cost(i, cfg).cycles for i in insns]
-    by_layer: dict[str, list[int]] = {}
-    for k, name in enumerate(layers):
-        by_layer.setdefault(name or "(other)", []).append(k)
     info = {row["name"]: row for row in artefact.manifest.get("layer_info", [])}
     sqnr = {r.layer: r.sqnr_db for r in quant_rows or []}
     rows = []
@@ -84,7 +63,7 @@ def build_report(artefact, title: str, quant_rows=None) -> ReportData:
                 report.layer_utilization(layer),
                 layer.dram_bytes,
                 layer.macs,
-                _bound(insns, costs, by_layer.get(layer.name, [])),
+                layer.bound,
                 sqnr.get(layer.name),
             )
         )

@@ -106,10 +106,18 @@ class LayerCycles:
     gemm_cycles: int = 0
     macs: int = 0
     dram_bytes: int = 0
+    dma_cycles: int = 0  # busy cycles of its LOADs and STOREs
+    alu_cycles: int = 0
 
     @property
     def cycles(self) -> int:
         return self.last_end - self.first_start
+
+    @property
+    def bound(self) -> str:
+        """What the layer waits on most: DRAM transfers (memory), GEMM (compute) or the ALU."""
+        busy = {"memory": self.dma_cycles, "compute": self.gemm_cycles, "ALU": self.alu_cycles}
+        return max(busy, key=lambda b: busy[b]) if any(busy.values()) else ""
 
 
 @dataclass
@@ -172,6 +180,10 @@ def cycle_model(
         layer.dram_bytes += costs[k].dram_bytes
         if isinstance(insn, isa.GemmInsn):
             layer.gemm_cycles += costs[k].cycles
+        elif isinstance(insn, isa.AluInsn):
+            layer.alu_cycles += costs[k].cycles
+        elif isinstance(insn, isa.LoadInsn | isa.StoreInsn):
+            layer.dma_cycles += costs[k].cycles
     return report
 
 

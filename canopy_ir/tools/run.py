@@ -34,7 +34,8 @@ def print_profile(report, console) -> None:
     from rich.table import Table
 
     table = Table(title="per layer (cycle model)")
-    for column in ("layer", "instructions", "cycles", "share", "GEMM util.", "DRAM bytes"):
+    columns = ("layer", "instructions", "cycles", "share", "GEMM util.", "DRAM bytes", "bound")
+    for column in columns:
         table.add_column(column, justify="left" if column == "layer" else "right")
     for layer in report.layers:
         table.add_row(
@@ -44,6 +45,7 @@ def print_profile(report, console) -> None:
             f"{layer.cycles / max(1, report.total_cycles):.1%}",
             f"{report.layer_utilization(layer):.1%}",
             str(layer.dram_bytes),
+            layer.bound,
         )
     console.print(table)
 

@@ -133,3 +133,12 @@ def test_padding_only_load_costs_its_written_elements_without_dram_latency():
     assert instruction_cost(pad_rows, cfg).dram_bytes == 0
     assert instruction_cost(isa.LoadInsn(memory_type=isa.MemId.INP), cfg).cycles == 1
     assert instruction_cost(isa.StoreInsn(memory_type=isa.MemId.OUT), cfg).cycles == 1
+
+
+def test_layer_bound_names_the_busiest_unit():
+    from canopy_ir.hw.cycles import LayerCycles
+
+    assert LayerCycles("a", dma_cycles=10, gemm_cycles=30, alu_cycles=5).bound == "compute"
+    assert LayerCycles("b", dma_cycles=40, gemm_cycles=30, alu_cycles=5).bound == "memory"
+    assert LayerCycles("c", dma_cycles=1, gemm_cycles=2, alu_cycles=9).bound == "ALU"
+    assert LayerCycles("d").bound == ""
