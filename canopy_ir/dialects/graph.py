@@ -134,6 +134,19 @@ class Conv2dOp(GraphOp):
             result_types=[result_type],
         )
 
+    def with_operands(self, x, w, b, result_type) -> Conv2dOp:
+        """The same convolution (strides, pads, dilations, groups) over other operands."""
+        return Conv2dOp(
+            x,
+            w,
+            b,
+            self.strides.get_values(),
+            self.pads.get_values(),
+            self.dilations.get_values(),
+            self.group.value.data,
+            result_type,
+        )
+
     def verify_(self) -> None:
         xs, ws, ys = shape_of(self.input), shape_of(self.weight), shape_of(self.output)
         if len(xs) != 4 or len(ws) != 4 or len(ys) != 4:
@@ -174,6 +187,10 @@ class DenseOp(GraphOp):
 
     def __init__(self, x, w, b, result_type):
         super().__init__(operands=[x, w, [b] if b is not None else []], result_types=[result_type])
+
+    def with_operands(self, x, w, b, result_type) -> DenseOp:
+        """A dense layer over other operands (the same interface as Conv2dOp.with_operands)."""
+        return DenseOp(x, w, b, result_type)
 
     def verify_(self) -> None:
         xs, ws, ys = shape_of(self.input), shape_of(self.weight), shape_of(self.output)

@@ -60,16 +60,7 @@ class FoldIntoConv(RewritePattern):
         b_op = graph.ConstOp(
             self.pool.add(f"{name}.folded_bias", new_b), TensorType(graph.f32, new_b.shape)
         )
-        new_conv = graph.Conv2dOp(
-            conv.input,
-            w_op.output,
-            b_op.output,
-            conv.strides.get_values(),
-            conv.pads.get_values(),
-            conv.dilations.get_values(),
-            conv.group.value.data,
-            conv.output.type,
-        )
+        new_conv = conv.with_operands(conv.input, w_op.output, b_op.output, conv.output.type)
         new_conv.attributes.update(conv.attributes)
         rewriter.replace(bn, [w_op, b_op, new_conv], [new_conv.output])
 

@@ -118,19 +118,7 @@ class FoldQuantizedLinear(RewritePattern):
             new_ops.append(bias)
             bias = bias.output
         out_type = TensorType(i32, graph.shape_of(src.output))
-        if isinstance(src, graph.Conv2dOp):
-            compute = graph.Conv2dOp(
-                x_dq.input,
-                w_dq.input,
-                bias,
-                src.strides.get_values(),
-                src.pads.get_values(),
-                src.dilations.get_values(),
-                src.group.value.data,
-                out_type,
-            )
-        else:
-            compute = graph.DenseOp(x_dq.input, w_dq.input, bias, out_type)
+        compute = src.with_operands(x_dq.input, w_dq.input, bias, out_type)
         compute.attributes["onnx_node"] = StringAttr(src.node_name)
         lo = max(-128, zy) if relu else -128
         ratios = acc_scales / sy

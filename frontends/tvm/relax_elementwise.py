@@ -99,19 +99,7 @@ def _bias(imp, lhs, rhs, out: TensorType) -> SSAValue | None:
             bias = v.owner.input
         else:
             return None
-    if isinstance(layer, graph.DenseOp):
-        new = graph.DenseOp(layer.input, layer.weight, bias, out)
-    else:
-        new = graph.Conv2dOp(
-            layer.input,
-            layer.weight,
-            bias,
-            layer.strides.get_values(),
-            layer.pads.get_values(),
-            layer.dilations.get_values(),
-            layer.group.value.data,
-            out,
-        )
+    new = layer.with_operands(layer.input, layer.weight, bias, out)
     _erase(layer)
     return imp.emit(new)
 
