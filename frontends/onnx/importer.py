@@ -19,19 +19,10 @@ from onnx import numpy_helper
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    IntegerType,
     ModuleOp,
-    Signedness,
     StringAttr,
     TensorType,
-    f16,
     f32,
-    f64,
-    i1,
-    i8,
-    i16,
-    i32,
-    i64,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.utils.exceptions import VerifyException
@@ -40,22 +31,19 @@ from canopy_ir.dialects import graph
 from canopy_ir.errors import FrontendError, UnsupportedOpError
 from canopy_ir.frontends.onnx.loader import load_onnx
 from canopy_ir.frontends.onnx.nodes import attributes, node_name, opt_input, where
-from canopy_ir.ir import WeightPool, attach_pool, elem_of_numpy, set_string_list
+from canopy_ir.ir import (
+    ELEMENT_DTYPES,
+    WeightPool,
+    attach_pool,
+    elem_of_numpy,
+    set_string_list,
+    ui8,
+)
 
-ui8, ui16 = IntegerType(8, Signedness.UNSIGNED), IntegerType(16, Signedness.UNSIGNED)
-# ONNX tensor element types and the IR element types they import as (the numpy side of element
-# types is canopy_ir.ir's).
+# ONNX tensor element types and the IR element types they import as: canopy_ir.ir's table of
+# element types and numpy dtypes, keyed by ONNX's code for each dtype.
 _ONNX_TO_ELEM: dict[int, Attribute] = {
-    onnx.TensorProto.FLOAT: f32,
-    onnx.TensorProto.DOUBLE: f64,
-    onnx.TensorProto.FLOAT16: f16,
-    onnx.TensorProto.INT8: i8,
-    onnx.TensorProto.UINT8: ui8,
-    onnx.TensorProto.INT16: i16,
-    onnx.TensorProto.UINT16: ui16,
-    onnx.TensorProto.INT32: i32,
-    onnx.TensorProto.INT64: i64,
-    onnx.TensorProto.BOOL: i1,
+    onnx.helper.np_dtype_to_tensor_dtype(dtype): elem for elem, dtype in ELEMENT_DTYPES
 }
 
 # Ops folded whenever all their inputs are constants, whatever the size: they build shapes and
