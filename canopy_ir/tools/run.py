@@ -120,13 +120,14 @@ def _run(args, console) -> int:
         np.savez(args.output, **dict(zip(out_names, outputs, strict=True)))
         console.print(f"saved {args.output}")
     if args.trace:
-        write_trace(sess.session.artefact, args.trace)
+        write_trace(sess.session.artefact, args.trace, report)
         console.print(f"wrote {args.trace}")
     return 0
 
 
-def write_trace(artefact, path: str) -> None:
-    """The cycle model's timeline of `artefact`'s stream as a Chrome trace."""
+def write_trace(artefact, path: str, report=None) -> None:
+    """The cycle model's timeline of `artefact`'s stream as a Chrome trace; `report`, the card's
+    own cycle report of this stream when it has one, saves modelling the stream again."""
     import json
 
     from canopy_ir.hw import isa
@@ -136,7 +137,8 @@ def write_trace(artefact, path: str) -> None:
 
     insns = isa.decode_insns(artefact.insns, artefact.config)
     layers = expand_layer_ranges(artefact.manifest.get("layers", []), len(insns))
-    report = cycle_model(insns, artefact.config, layers)
+    if report is None or len(report.start) != len(insns):
+        report = cycle_model(insns, artefact.config, layers)
     try:
         with open(path, "w") as f:
             json.dump(chrome_trace(insns, report, layers), f)
