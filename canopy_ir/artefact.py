@@ -17,7 +17,13 @@ from pathlib import Path
 from canopy_ir.errors import ArtefactError, CanopyError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
-from canopy_ir.hw.program import AccelProgram, Region, layer_ranges, weights_image
+from canopy_ir.hw.program import (
+    AccelProgram,
+    Region,
+    expand_layer_ranges,
+    layer_ranges,
+    weights_image,
+)
 from canopy_ir.hw.verify import verify_stream
 
 FORMAT = "canopy-artefact"
@@ -38,6 +44,14 @@ class Artefact:
 
     def io(self, role: str) -> list[Region]:
         return [r for r in self.regions if r.role == role]
+
+    @property
+    def insn_count(self) -> int:
+        return len(self.insns) // isa.INSN_BYTES
+
+    def instruction_layers(self) -> list[str | None]:
+        """The model layer of each instruction (None where unnamed), from the manifest."""
+        return expand_layer_ranges(self.manifest.get("layers", []), self.insn_count)
 
     @classmethod
     def from_program(cls, program: AccelProgram, pool) -> Artefact:
@@ -132,7 +146,7 @@ class Artefact:
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtefactError(f"manifest is incomplete ({exc})", where) from None
         art.validate(where)
-        _check_layers(manifest, len(art.insns) // isa.INSN_BYTES, where)
+        _check_layers(manifest, art.insn_count, where)
         return art
 
     def validate(self, where: str) -> None:

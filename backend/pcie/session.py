@@ -27,7 +27,7 @@ from canopy_ir.errors import CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import pack_activation, unpack_activation
-from canopy_ir.hw.program import Region, arena_alignment, expand_layer_ranges
+from canopy_ir.hw.program import Region, arena_alignment
 from canopy_ir.quant import dequantize, quantize
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}
@@ -88,9 +88,7 @@ class Session:
         self.inputs = art.io("input")
         self.outputs = art.io("output")
         if hasattr(device, "layers"):  # a simulated card can attribute cycles to layers
-            device.layers = expand_layer_ranges(
-                art.manifest.get("layers", []), len(art.insns) // isa.INSN_BYTES
-            )
+            device.layers = art.instruction_layers()
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
         self.device.dma_to_device(ptr, data, offset)
@@ -117,7 +115,7 @@ class Session:
                 self._dma_in(self.arena, _encode_input(r, feeds[r.onnx_name], cfg), r.offset)
             t1 = time.perf_counter()
             self.device.write_reg(REG_INSN_ADDR, self.insn_buf.addr)
-            self.device.write_reg(REG_INSN_COUNT, len(self.artefact.insns) // isa.INSN_BYTES)
+            self.device.write_reg(REG_INSN_COUNT, self.artefact.insn_count)
             self.device.write_reg(REG_CTRL, CTRL_START)
             try:
                 self.device.wait(self.timeout)
@@ -135,7 +133,7 @@ class Session:
             t3 = time.perf_counter()
         c = self.counters
         c.runs += 1
-        c.instructions += len(self.artefact.insns) // isa.INSN_BYTES
+        c.instructions += self.artefact.insn_count
         for key, dt in (("input", t1 - t), ("execute", t2 - t1), ("output", t3 - t2)):
             c.seconds[key] += dt
         return results

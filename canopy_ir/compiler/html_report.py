@@ -15,7 +15,6 @@ from pathlib import Path
 from canopy_ir.compiler.layers import partition_summary
 from canopy_ir.hw import isa
 from canopy_ir.hw.cycles import CycleReport, cycle_model
-from canopy_ir.hw.program import expand_layer_ranges
 
 
 @dataclass
@@ -45,7 +44,7 @@ def build_report(artefact, title: str, quant_rows=None) -> ReportData:
     """Run the cycle model on the artefact's stream and join it with the manifest's layers."""
     cfg = artefact.config
     insns = isa.decode_insns(artefact.insns, cfg)
-    layers = expand_layer_ranges(artefact.manifest.get("layers", []), len(insns))
+    layers = artefact.instruction_layers()
     report = cycle_model(insns, cfg, layers)
     info = {row["name"]: row for row in artefact.manifest.get("layer_info", [])}
     sqnr = {r.layer: r.sqnr_db for r in quant_rows or []}

@@ -95,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 def _disasm(args) -> int:
     if zipfile_like(args.file):
         from canopy_ir.artefact import Artefact
-        from canopy_ir.hw.program import expand_layer_ranges
 
         art = Artefact.load(args.file)
         cfg, raw, raw_uops = art.config, art.insns, art.uops
-        layers = expand_layer_ranges(art.manifest.get("layers", []), len(raw) // isa.INSN_BYTES)
+        layers = art.instruction_layers()
     else:
         cfg = HwConfig.load(args.config) if args.config else HwConfig()
         try:

@@ -132,11 +132,10 @@ def write_trace(artefact, path: str, report=None) -> None:
 
     from canopy_ir.hw import isa
     from canopy_ir.hw.cycles import cycle_model
-    from canopy_ir.hw.program import expand_layer_ranges
     from canopy_ir.hw.trace import chrome_trace
 
     insns = isa.decode_insns(artefact.insns, artefact.config)
-    layers = expand_layer_ranges(artefact.manifest.get("layers", []), len(insns))
+    layers = artefact.instruction_layers()
     if report is None or len(report.start) != len(insns):
         report = cycle_model(insns, artefact.config, layers)
     try:
