@@ -22,7 +22,7 @@ class PassRecord:
 
     name: str
     seconds: float
-    ops: int
+    ops: int | None  # ops in the IR after it (counted when asked: count_ops)
 
 
 @dataclass
@@ -92,13 +92,15 @@ def compile_model(
     print_ir_after: Collection[str] = (),
     print_ir_after_change: bool = False,
     on_step: Callable[[str, int, int], None] | None = None,
+    count_ops: bool = False,
     ir_stream=None,
 ) -> Compilation:
     """Compile `model`. A float model is first quantized (`graph-quantize`, from `calibrate`
     data or synthetic samples) unless `pipeline` replaces the default passes. `report`, a
     callable, receives the per-layer quantization errors after `import-qdq`. `on_step(name,
     index, total)` is called before each pass (progress bars). IR printing goes to `ir_stream`
-    (default stderr), `print_ir` meaning after every pass."""
+    (default stderr), `print_ir` meaning after every pass. `count_ops` records the IR size after
+    each step (a walk of the module, for timing tables)."""
     from canopy_ir.accel_program import read_program
     from canopy_ir.artefact import Artefact
     from canopy_ir.compiler.layers import layer_info
@@ -146,7 +148,11 @@ def compile_model(
     dump = Path(dump_dir) if dump_dir else None
     if dump:
         dump.mkdir(parents=True, exist_ok=True)
-    steps = [PassRecord("onnx-import", time.perf_counter() - start, _count_ops(module))]
+
+    def ops(mod) -> int | None:  # a walk of the whole module: only for the timing table
+        return sum(1 for _ in mod.walk()) if count_ops else None
+
+    steps = [PassRecord("onnx-import", time.perf_counter() - start, ops(module))]
     log(f"  {'onnx-import':<20} {steps[0].seconds * 1000:8.1f} ms")
     reference = None
     if report is not None:  # the float model as quantization saw it (after the graph passes)
@@ -169,7 +175,7 @@ def compile_model(
             show("before", name, mod)
 
     def after(name: str, mod, seconds: float) -> None:
-        steps.append(PassRecord(name, seconds, _count_ops(mod)))
+        steps.append(PassRecord(name, seconds, ops(mod)))
         log(f"  {name:<20} {seconds * 1000:8.1f} ms")
         if dump:
             (dump / f"{len(steps) - 1:02d}-{name}.mlir").write_text(
@@ -231,10 +237,6 @@ def _output_path(model, output, last_pass: str) -> Path:
             str(out),
         )
     return out
-
-
-def _count_ops(module) -> int:
-    return sum(1 for _ in module.walk())
 
 
 def _report_rows(reference, int_module, calibrate):

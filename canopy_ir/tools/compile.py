@@ -191,6 +191,7 @@ def _compile(args, con) -> int:
                 print_ir_after=_names(args.print_ir_after),
                 print_ir_after_change=args.print_ir_after_change,
                 on_step=on_step,
+                count_ops=args.timing or args.verbose,
             )
         finally:
             if progress is not None:
