@@ -132,10 +132,10 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData, images: dict[str, str] | None) -> str:
+    """The page; `images` are `charts(data)` (None: a note on how to get them)."""
     c = data.cycles
     cfg = c.config
-    images = charts(data)
     layer_rows = [
         [
             r.name,
@@ -204,5 +204,8 @@ figure {{ display: inline-block; margin: 0.5em; }}
 """
 
 
-def write_html(data: ReportData, path: str | Path) -> None:
-    Path(path).write_text(render_html(data))
+def write_html(data: ReportData, path: str | Path) -> bool:
+    """Write the report; False when it has no charts (matplotlib is not installed)."""
+    images = charts(data)
+    Path(path).write_text(render_html(data, images))
+    return images is not None

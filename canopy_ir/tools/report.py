@@ -11,11 +11,10 @@ from canopy_ir.tools.common import add_debug_flag, console, guarded
 
 
 def write_report(artefact, title: str, path: str | Path, quant_rows=None, con=None) -> None:
-    from canopy_ir.compiler.html_report import build_report, charts, write_html
+    from canopy_ir.compiler.html_report import build_report, write_html
 
-    data = build_report(artefact, title, quant_rows)
-    write_html(data, path)
-    if con is not None and charts(data) is None:
+    drew_charts = write_html(build_report(artefact, title, quant_rows), path)
+    if con is not None and not drew_charts:
         con.print('[yellow]warning:[/yellow] no charts: pip install "canopy-ir[report]"')
 
 
