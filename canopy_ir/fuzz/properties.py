@@ -16,6 +16,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from canopy_ir.compiler.pipeline import run_passes
+from canopy_ir.dialects import accel
 from canopy_ir.fuzz.stages import run_lowered
 from canopy_ir.hw.isa import Module
 from canopy_ir.interpreters.accel import run_accel
@@ -68,6 +69,8 @@ def _encode(module: ModuleOp, x: np.ndarray) -> None:
     before = print_module(module)
     expected = run_lowered(module, x, run_accel)
     run_passes(module, ["encode"])
+    if not any(isinstance(op, accel.BinaryOp) for op in module.ops):
+        raise PropertyFailure("encode left no accel.binary")
     _same(run_lowered(module, x, run_accel), expected, "encoded stream vs instruction ops")
     run_passes(module, ["decode"])
     if print_module(module) != before:
