@@ -16,15 +16,18 @@ from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, scf
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    DenseArrayBase,
     DictionaryAttr,
     Float16Type,
     Float32Type,
     Float64Type,
+    FloatAttr,
     IntegerAttr,
     IntegerType,
     ModuleOp,
     Signedness,
     StringAttr,
+    TensorType,
     f16,
     f32,
     f64,
@@ -107,6 +110,38 @@ def parse_module(text: str, source: str = "<text>") -> ModuleOp:
     except VerifyException as exc:
         raise CanopyError(f"the IR does not verify: {exc}", source) from None
     return module
+
+
+# ---- op properties as plain values -----------------------------------------------------------
+def attribute_value(attr: Attribute):
+    """A property as a plain value: int, float, str, list of numbers, or nested lists/dicts."""
+    if isinstance(attr, IntegerAttr):
+        return attr.value.data
+    if isinstance(attr, FloatAttr):
+        return attr.value.data
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, DenseArrayBase):
+        return list(attr.get_values())
+    if isinstance(attr, ArrayAttr):
+        return [attribute_value(a) for a in attr.data]
+    if isinstance(attr, DictionaryAttr):
+        return {k: attribute_value(v) for k, v in attr.data.items()}
+    raise CanopyError(f"attribute {attr} has no plain value")
+
+
+def op_attributes(op) -> dict:
+    """An op's properties as plain values (what `canopy_ir.kernels` takes)."""
+    return {name: attribute_value(attr) for name, attr in op.properties.items()}
+
+
+def result_types(op) -> list[tuple[tuple[int, ...], str]]:
+    """(shape, numpy dtype name) of each of an op's tensor results."""
+    out = []
+    for r in op.results:
+        assert isinstance(r.type, TensorType)
+        out.append((tuple(r.type.get_shape()), elem_to_numpy(r.type.get_element_type()).name))
+    return out
 
 
 # ---- hardware config --------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def float_model(seed: int = 0, channels=(3, 8, 16), size: int = 12, classes: int
 
 
 def _float_forward(p, x):
-    from canopy_ir.interpreters.graph import conv2d, dense
+    from canopy_ir.kernels import conv2d, dense
 
     a1 = np.maximum(conv2d(x, p["w1"], p["b1"], (1, 1), (1, 1, 1, 1), (1, 1), 1), 0)
     a2 = np.maximum(conv2d(a1, p["w2"], p["b2"], (2, 2), (1, 1, 1, 1), (1, 1), 1), 0)

@@ -44,7 +44,7 @@ class _Net:
     calibration images; a tensor is its ONNX name plus its value on those images."""
 
     def __init__(self, size: int, seed: int, params: Mapping[str, np.ndarray] | None):
-        from canopy_ir.interpreters.graph import conv2d, pool2d
+        from canopy_ir.kernels import conv2d, pool2d
 
         self._conv2d, self._pool2d = conv2d, pool2d
         self.rng = np.random.default_rng(seed)

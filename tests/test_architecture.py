@@ -20,7 +20,10 @@ SOURCES = {
 # Layers, lowest first. A module may import modules of its own layer or below, never above.
 LAYERS = [
     ("errors", ["canopy_ir.errors"]),
-    ("hardware model", ["canopy_ir.hw", "canopy_ir.quant", "canopy_ir.artefact"]),
+    (
+        "hardware model",
+        ["canopy_ir.hw", "canopy_ir.quant", "canopy_ir.kernels", "canopy_ir.artefact"],
+    ),
     ("IR", ["canopy_ir.ir", "canopy_ir.dialects", "canopy_ir.accel_program"]),
     ("interpreters and frontends", ["canopy_ir.interpreters", "canopy_ir.frontends"]),
     ("passes", ["canopy_ir.passes"]),
@@ -46,6 +49,7 @@ FORBIDDEN = {
     ],
     "canopy_ir.hw": ["xdsl"],
     "canopy_ir.quant": ["xdsl"],
+    "canopy_ir.kernels": ["xdsl"],
     "canopy_ir.artefact": ["xdsl"],
     "canopy_ir.interpreters": ["canopy_ir.frontends"],
     "canopy_ir.compiler": ["canopy_ir.backend"],
