@@ -12,9 +12,9 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.func import FuncFunctions
 
-from canopy_ir.kernels import KERNELS, run
 from canopy_ir.dialects import graph
 from canopy_ir.ir import op_attributes, pool_of, result_types
+from canopy_ir.kernels import KERNELS, run
 
 
 class GraphFunctions(InterpreterFunctions):
