@@ -1,5 +1,5 @@
 """Reading an accel module back as plain records (`canopy_ir.hw.program`): regions, micro-ops,
-instructions."""
+instructions, and the host's part of a partitioned model."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from xdsl.dialects.builtin import (
     TensorType,
 )
 
-from canopy_ir.dialects import accel
+from canopy_ir.dialects import accel, host
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw import isa
 from canopy_ir.hw.program import AccelProgram, Region, expand_layer_ranges
-from canopy_ir.ir import module_config
+from canopy_ir.ir import attribute_value, elem_to_numpy, module_config, string_list
 
 
 def _region(op: accel.RegionOp) -> Region:
@@ -80,3 +80,41 @@ def read_program(module: ModuleOp) -> AccelProgram:
         [op.to_record() for op in ops],
         [op.layer for op in ops],
     )
+
+
+def read_host_plan(module: ModuleOp) -> dict:
+    """The host's part of a partitioned accel module as plain data (the artefact's
+    `manifest["host"]`): the model's input and output names in order, the host tensors, and the
+    host ops with their properties as plain values and the segment each follows."""
+    tensors = {}
+    ops = []
+    for op in module.ops:
+        if isinstance(op, host.TensorOp):
+            entry = {
+                "role": op.role.data,
+                "shape": [int(d) for d in op.type.get_shape()],
+                "dtype": elem_to_numpy(op.type.get_element_type()).name,
+            }
+            for key in ("onnx_name", "weight", "card"):
+                if isinstance(op.attributes.get(key), StringAttr):
+                    entry[key] = op.attributes[key].data
+            tensors[op.sym_name.data] = entry
+        elif isinstance(op, host.HostOp):
+            reason = op.attributes.get("reason")
+            ops.append(
+                {
+                    "layer": op.layer.data,
+                    "op": op.op.data,
+                    "attrs": {k: attribute_value(v) for k, v in op.attrs.data.items()},
+                    "inputs": op.input_names,
+                    "outputs": op.output_names,
+                    "segment": op.segment.value.data,
+                    "reason": reason.data if isinstance(reason, StringAttr) else "",
+                }
+            )
+    return {
+        "inputs": string_list(module, "canopy.inputs"),
+        "outputs": string_list(module, "canopy.outputs"),
+        "tensors": tensors,
+        "ops": ops,
+    }

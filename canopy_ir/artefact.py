@@ -1,4 +1,5 @@
-"""The compiled artefact (`.canopy`): a zip of manifest.json, insns.bin, uops.bin, weights.bin.
+"""The compiled artefact (`.canopy`): a zip of manifest.json, insns.bin, uops.bin, weights.bin and
+host.npz (the constants of the ops the host runs; `manifest["host"]` describes those ops).
 
 The contract between compiler and runtime; it depends on the hardware model only (no IR).
 
@@ -9,10 +10,13 @@ decodes, and that every DMA stays inside the arena, before anything touches a de
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from canopy_ir.errors import ArtefactError, CanopyError
 from canopy_ir.hw import isa
@@ -27,8 +31,9 @@ from canopy_ir.hw.program import (
 from canopy_ir.hw.verify import verify_stream
 
 FORMAT = "canopy-artefact"
-VERSION = 1
-MEMBERS = ("insns.bin", "uops.bin", "weights.bin")
+VERSION = 2
+MEMBERS = ("insns.bin", "uops.bin", "weights.bin", "host.npz")
+NO_HOST = {"inputs": [], "outputs": [], "tensors": {}, "ops": []}
 
 
 @dataclass
@@ -41,6 +46,19 @@ class Artefact:
     uops: bytes
     weights: bytes
     manifest: dict
+    host_consts: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def host(self) -> dict:
+        """The host's part of the model: input/output names, host tensors and ops, in order."""
+        return self.manifest.get("host") or NO_HOST
+
+    def segments(self) -> list[tuple[int, int]]:
+        """[first, end) instruction ranges the card runs as separate launches (each ends in
+        FINISH); host ops run between them."""
+        words = np.frombuffer(self.insns, "<u8").reshape(-1, 2)
+        ends = (np.flatnonzero((words[:, 0] & np.uint64(7)) == int(isa.Opcode.FINISH)) + 1).tolist()
+        return list(zip([0, *ends[:-1]], ends, strict=True))
 
     def io(self, role: str) -> list[Region]:
         return [r for r in self.regions if r.role == role]
@@ -54,8 +72,10 @@ class Artefact:
         return expand_layer_ranges(self.manifest.get("layers", []), self.insn_count)
 
     @classmethod
-    def from_program(cls, program: AccelProgram, pool) -> Artefact:
-        """The artefact of `program`, its weight regions filled from `pool` (arrays by name)."""
+    def from_program(cls, program: AccelProgram, pool, host: dict | None = None) -> Artefact:
+        """The artefact of `program`, its weight regions filled from `pool` (arrays by name);
+        `host` is the host's part of a partitioned model (`read_host_plan`), its constants are
+        taken from `pool` too."""
         insns = isa.encode_insns(program.insns, program.config)
         uops = isa.encode_uops(program.uops, program.config)
         weights = weights_image(program.regions, pool)
@@ -69,6 +89,12 @@ class Artefact:
             "uop_count": len(program.uops),
             "regions": [r.to_json() for r in program.regions],
             "layers": layer_ranges(program.layers) if program.layers else [],
+            "host": host or NO_HOST,
+        }
+        consts = {
+            t["weight"]: np.asarray(pool[t["weight"]])
+            for t in (host or NO_HOST)["tensors"].values()
+            if t["role"] == "const"
         }
         return cls(
             program.config,
@@ -79,10 +105,18 @@ class Artefact:
             uops,
             weights,
             manifest,
+            consts,
         )
 
     def save(self, path: str | Path, extra: dict[str, str] | None = None) -> None:
-        data = {"insns.bin": self.insns, "uops.bin": self.uops, "weights.bin": self.weights}
+        consts = io.BytesIO()
+        np.savez(consts, **self.host_consts)
+        data = {
+            "insns.bin": self.insns,
+            "uops.bin": self.uops,
+            "weights.bin": self.weights,
+            "host.npz": consts.getvalue(),
+        }
         manifest = dict(self.manifest)
         manifest["members"] = {
             k: {"bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()} for k, v in data.items()
@@ -140,6 +174,7 @@ class Artefact:
                 blobs["uops.bin"],
                 blobs["weights.bin"],
                 manifest,
+                _read_consts(blobs["host.npz"], where),
             )
         except CanopyError:
             raise
@@ -147,6 +182,7 @@ class Artefact:
             raise ArtefactError(f"manifest is incomplete ({exc})", where) from None
         art.validate(where)
         _check_layers(manifest, art.insn_count, where)
+        _check_host(art, where)
         return art
 
     def validate(self, where: str) -> None:
@@ -179,3 +215,39 @@ def _check_layers(manifest: dict, count: int, where: str) -> None:
         keys = ("name", "op", "input_shape", "output_shape", "macs", "target")
         if not isinstance(row, dict) or any(k not in row for k in keys):
             raise ArtefactError(f"manifest layer_info row {row!r} is malformed", where)
+
+
+def _read_consts(blob: bytes, where: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ArtefactError(f"host.npz is not a readable .npz archive ({exc})", where) from None
+
+
+def _check_host(art: Artefact, where: str) -> None:
+    """The host plan names known kernels, known tensors and existing segments."""
+    from canopy_ir.kernels import KERNELS
+
+    plan = art.host
+    try:
+        tensors, ops = plan["tensors"], plan["ops"]
+        regions = {r.name for r in art.regions}
+        segments = len(art.segments())
+        for name, t in tensors.items():
+            if t["role"] == "const" and t["weight"] not in art.host_consts:
+                raise ArtefactError(f"host constant '{name}' is missing from host.npz", where)
+        for op in ops:
+            if op["op"] not in KERNELS:
+                raise ArtefactError(
+                    f"host op '{op['layer']}' runs {op['op']}, which this build cannot run", where
+                )
+            for name in op["inputs"] + op["outputs"]:
+                if name not in tensors and name not in regions:
+                    raise ArtefactError(
+                        f"host op '{op['layer']}' names an unknown tensor '{name}'", where
+                    )
+            if not 0 <= op["segment"] <= segments:
+                raise ArtefactError(f"host op '{op['layer']}' follows a missing segment", where)
+    except (KeyError, TypeError) as exc:
+        raise ArtefactError(f"manifest host plan is malformed ({exc})", where) from None

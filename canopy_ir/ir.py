@@ -92,10 +92,11 @@ def load_npz(path: str | Path, what: str, error: type[CanopyError] = CanopyError
 def make_context() -> Context:
     from canopy_ir.dialects.accel import Accel
     from canopy_ir.dialects.graph import Graph
+    from canopy_ir.dialects.host import Host
     from canopy_ir.dialects.tile import Tile
 
     ctx = Context()
-    for dialect in (builtin.Builtin, func.Func, arith.Arith, scf.Scf, Graph, Tile, Accel):
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, scf.Scf, Graph, Tile, Accel, Host):
         ctx.load_dialect(dialect)
     return ctx
 

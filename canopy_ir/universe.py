@@ -24,6 +24,13 @@ def _accel():
     return Accel
 
 
+def _host():
+    from canopy_ir.dialects.host import Host
+
+    return Host
+
+
 UNIVERSE = Universe(
-    all_dialects={"graph": _graph, "tile": _tile, "accel": _accel}, all_passes=dict(ALL_PASSES)
+    all_dialects={"graph": _graph, "tile": _tile, "accel": _accel, "host": _host},
+    all_passes=dict(ALL_PASSES),
 )

@@ -28,6 +28,7 @@ from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.hw.program import Region, arena_alignment
+from canopy_ir.kernels import run as run_kernel
 from canopy_ir.quant import dequantize, quantize
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}
@@ -51,7 +52,13 @@ class Counters:
     bytes_from_device: int = 0
     instructions: int = 0
     seconds: dict[str, float] = field(
-        default_factory=lambda: {"upload": 0.0, "input": 0.0, "execute": 0.0, "output": 0.0}
+        default_factory=lambda: {
+            "upload": 0.0,
+            "input": 0.0,
+            "execute": 0.0,
+            "host": 0.0,
+            "output": 0.0,
+        }
     )
 
 
@@ -85,10 +92,12 @@ class Session:
         self._dma_in(self.arena, art.uops, art.uop_offset)
         self._dma_in(self.insn_buf, relocate(art.insns, cfg, self.arena.addr), 0)
         self.counters.seconds["upload"] += time.perf_counter() - t
-        self.inputs = art.io("input")
-        self.outputs = art.io("output")
-        if hasattr(device, "layers"):  # a simulated card can attribute cycles to layers
-            device.layers = art.instruction_layers()
+        self.inputs = art.io("input")  # quantized by the host, read by the card
+        self.outputs = art.io("output")  # written by the card, dequantized by the host
+        self.layers = art.instruction_layers()
+        self.segments = art.segments()
+        self.regions = {r.name: r for r in art.regions}
+        self.host = HostPlan(art)
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
         self.device.dma_to_device(ptr, data, offset)
@@ -98,45 +107,155 @@ class Session:
         self.device.free(self.arena)
         self.device.free(self.insn_buf)
 
+    @property
+    def input_args(self) -> list[NodeArg]:
+        """The model's inputs in ONNX order (whether the card or the host reads them)."""
+        shapes = {r.onnx_name: r.logical_shape for r in self.inputs}
+        shapes.update({t["onnx_name"]: t["shape"] for t in self.host.tensors_of("input")})
+        return _in_order(shapes, self.host.plan["inputs"])
+
+    @property
+    def output_args(self) -> list[NodeArg]:
+        shapes = {r.onnx_name: r.logical_shape for r in self.outputs}
+        shapes.update({t["onnx_name"]: t["shape"] for t in self.host.tensors_of("output")})
+        return _in_order(shapes, self.host.plan["outputs"])
+
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Float inputs by ONNX name → float outputs by ONNX name (quantized on the host)."""
-        unknown = set(feeds) - {r.onnx_name for r in self.inputs}
+        """Float inputs by ONNX name → float outputs by ONNX name. The card's instruction
+        segments run in order; the host's ops run between them, and only the tensors that cross
+        between host and card cross PCIe."""
+        names = [a.name for a in self.input_args]
+        unknown = set(feeds) - set(names)
         if unknown:
-            raise CanopyError(
-                f"unknown input(s) {sorted(unknown)}; the model takes "
-                f"{[r.onnx_name for r in self.inputs]}"
-            )
+            raise CanopyError(f"unknown input(s) {sorted(unknown)}; the model takes {names}")
+        missing = [n for n in names if n not in feeds]
+        if missing:
+            raise CanopyError(f"input '{missing[0]}' is missing")
         cfg = self.artefact.config
+        seconds = dict.fromkeys(("input", "execute", "host", "output"), 0.0)
         with self.lock:
             t = time.perf_counter()
             for r in self.inputs:
-                if r.onnx_name not in feeds:
-                    raise CanopyError(f"input '{r.onnx_name}' is missing")
                 self._dma_in(self.arena, _encode_input(r, feeds[r.onnx_name], cfg), r.offset)
+            values = self.host.inputs(feeds)
+            seconds["input"] += time.perf_counter() - t
+            for k, (first, end) in enumerate(self.segments):
+                t = time.perf_counter()
+                self._run_host(k, values)
+                t1 = time.perf_counter()
+                self._launch(first, end)
+                seconds["host"] += t1 - t
+                seconds["execute"] += time.perf_counter() - t1
+            t = time.perf_counter()
+            self._run_host(len(self.segments), values)
             t1 = time.perf_counter()
-            self.device.write_reg(REG_INSN_ADDR, self.insn_buf.addr)
-            self.device.write_reg(REG_INSN_COUNT, self.artefact.insn_count)
-            self.device.write_reg(REG_CTRL, CTRL_START)
-            try:
-                self.device.wait(self.timeout)
-            except DeviceError:
-                self.device.reset()
-                raise
-            t2 = time.perf_counter()
             results = {}
             for r in self.outputs:
-                raw = self.device.dma_from_device(self.arena, r.nbytes, r.offset)
-                self.counters.bytes_from_device += r.nbytes
-                packed = np.frombuffer(raw, np.int8).reshape(r.packed_shape)
-                q = unpack_activation(packed, r.logical_shape, cfg)
-                results[r.onnx_name] = dequantize(q, r.scale, r.zero_point)
-            t3 = time.perf_counter()
+                q = self._read_card(r)
+                results[r.onnx_name] = (
+                    q if r.scale is None else dequantize(q, r.scale, r.zero_point)
+                )
+            for name, t_ in self.host.tensors_named("output"):
+                results[t_["onnx_name"]] = values[name]
+            seconds["host"] += t1 - t
+            seconds["output"] += time.perf_counter() - t1
         c = self.counters
         c.runs += 1
         c.instructions += self.artefact.insn_count
-        for key, dt in (("input", t1 - t), ("execute", t2 - t1), ("output", t3 - t2)):
-            c.seconds[key] += dt
+        for key, dt in seconds.items():
+            c.seconds[key] = c.seconds.get(key, 0.0) + dt
         return results
+
+    def _launch(self, first: int, end: int) -> None:
+        """Run instructions [first, end) on the card and wait for its FINISH."""
+        if hasattr(self.device, "layers"):  # a simulated card can attribute cycles to layers
+            self.device.layers = self.layers[first:end]
+        self.device.write_reg(REG_INSN_ADDR, self.insn_buf.addr + first * isa.INSN_BYTES)
+        self.device.write_reg(REG_INSN_COUNT, end - first)
+        self.device.write_reg(REG_CTRL, CTRL_START)
+        try:
+            self.device.wait(self.timeout)
+        except DeviceError:
+            self.device.reset()
+            raise
+
+    def _read_card(self, r: Region) -> np.ndarray:
+        """A card tensor in its logical shape (int8), moved across PCIe."""
+        raw = self.device.dma_from_device(self.arena, r.nbytes, r.offset)
+        self.counters.bytes_from_device += r.nbytes
+        packed = np.frombuffer(raw, np.int8).reshape(r.packed_shape)
+        return unpack_activation(packed, r.logical_shape, self.artefact.config)
+
+    def _run_host(self, segment: int, values: dict[str, np.ndarray]) -> None:
+        """The host ops that follow `segment` instruction segments, in order."""
+        for op in self.host.ops_before(segment):
+            for name in op["inputs"]:
+                if name not in values:
+                    if name in self.regions:
+                        values[name] = self._read_card(self.regions[name])
+                    else:
+                        values[name] = self.host.const(name)
+            outs = [self.host.result_type(n) for n in op["outputs"]]
+            try:
+                results = run_kernel(op["op"], op["attrs"], [values[n] for n in op["inputs"]], outs)
+            except CanopyError:
+                raise
+            except Exception as exc:  # numpy errors: name the op the host was running
+                raise CanopyError(f"host op failed: {exc}", f"layer '{op['layer']}'") from None
+            for name, value in zip(op["outputs"], results, strict=True):
+                values[name] = value
+                card = self.host.tensors[name].get("card")
+                if card is not None:  # the card reads it next: pack it into its region
+                    r = self.regions[card]
+                    packed = pack_activation(np.asarray(value, np.int8), self.artefact.config)
+                    self._dma_in(self.arena, packed.tobytes(), r.offset)
+
+
+class HostPlan:
+    """The host's part of a partitioned model (`Artefact.host`), indexed for `Session.run`."""
+
+    def __init__(self, artefact: Artefact):
+        self.plan = artefact.host
+        self.tensors: dict[str, dict] = self.plan["tensors"]
+        self.consts = artefact.host_consts
+        self.by_segment: dict[int, list[dict]] = {}
+        for op in self.plan["ops"]:
+            self.by_segment.setdefault(op["segment"], []).append(op)
+
+    def tensors_named(self, role: str) -> list[tuple[str, dict]]:
+        return [(n, t) for n, t in self.tensors.items() if t["role"] == role]
+
+    def tensors_of(self, role: str) -> list[dict]:
+        return [t for _, t in self.tensors_named(role)]
+
+    def ops_before(self, segment: int) -> list[dict]:
+        return self.by_segment.get(segment, [])
+
+    def result_type(self, name: str) -> tuple[tuple[int, ...], str]:
+        t = self.tensors[name]
+        return tuple(t["shape"]), t["dtype"]
+
+    def const(self, name: str) -> np.ndarray:
+        t = self.tensors[name]
+        return self.consts[t["weight"]].reshape(t["shape"])
+
+    def inputs(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The host-read model inputs, checked against their shapes."""
+        values = {}
+        for name, t in self.tensors_named("input"):
+            x = np.asarray(feeds[t["onnx_name"]])
+            if tuple(x.shape) != tuple(t["shape"]):
+                raise CanopyError(
+                    f"input '{t['onnx_name']}' has shape {tuple(x.shape)}; the model was "
+                    f"compiled for {tuple(t['shape'])}"
+                )
+            values[name] = x.astype(t["dtype"])
+        return values
+
+
+def _in_order(shapes: dict, order: list[str]) -> list[NodeArg]:
+    names = [n for n in order if n in shapes] + [n for n in shapes if n not in order]
+    return [NodeArg(n, list(shapes[n])) for n in names]
 
 
 def _encode_input(r: Region, value, cfg: HwConfig) -> bytes:
@@ -148,7 +267,11 @@ def _encode_input(r: Region, value, cfg: HwConfig) -> bytes:
             f"input '{r.onnx_name}' has shape {tuple(x.shape)}; the model was "
             f"compiled for {tuple(r.logical_shape)}"
         )
-    q = quantize(x.astype(np.float32), r.scale, r.zero_point)
+    q = (
+        x.astype(np.int8)
+        if r.scale is None
+        else quantize(x.astype(np.float32), r.scale, r.zero_point)
+    )
     return pack_activation(q, cfg).tobytes()
 
 
@@ -168,14 +291,14 @@ class InferenceSession:
         self.session = Session(path, device, timeout)
 
     def get_inputs(self) -> list[NodeArg]:
-        return [NodeArg(r.onnx_name, list(r.logical_shape)) for r in self.session.inputs]
+        return self.session.input_args
 
     def get_outputs(self) -> list[NodeArg]:
-        return [NodeArg(r.onnx_name, list(r.logical_shape)) for r in self.session.outputs]
+        return self.session.output_args
 
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         results = self.session.run(feeds)
-        names = output_names or [r.onnx_name for r in self.session.outputs]
+        names = output_names or [a.name for a in self.session.output_args]
         missing = [n for n in names if n not in results]
         if missing:
             raise CanopyError(f"unknown output(s) {missing}; the model produces {list(results)}")

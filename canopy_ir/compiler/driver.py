@@ -94,14 +94,16 @@ def compile_model(
     on_step: Callable[[str, int, int], None] | None = None,
     count_ops: bool = False,
     ir_stream=None,
+    accel_only: bool = False,
 ) -> Compilation:
     """Compile `model`. A float model is first quantized (`graph-quantize`, from `calibrate`
     data or synthetic samples) unless `pipeline` replaces the default passes. `report`, a
     callable, receives the per-layer quantization errors after `import-qdq`. `on_step(name,
     index, total)` is called before each pass (progress bars). IR printing goes to `ir_stream`
     (default stderr), `print_ir` meaning after every pass. `count_ops` records the IR size after
-    each step (a walk of the module, for timing tables)."""
-    from canopy_ir.accel_program import read_program
+    each step (a walk of the module, for timing tables). `accel_only` makes `graph-partition`
+    refuse any op the host would run."""
+    from canopy_ir.accel_program import read_host_plan, read_program
     from canopy_ir.artefact import Artefact
     from canopy_ir.compiler.layers import layer_info
     from canopy_ir.compiler.pipeline import parse_passes, pass_spec, pipeline_spec, run_passes
@@ -126,6 +128,14 @@ def compile_model(
             )
     else:
         passes = parse_passes(pipeline)
+    if accel_only:
+        from canopy_ir.passes.partition import PartitionPass
+
+        if not any(p.name == "graph-partition" for p in passes):
+            raise CanopyError("--accel-only needs graph-partition in the pipeline")
+        passes = [
+            PartitionPass(accel_only=True) if p.name == "graph-partition" else p for p in passes
+        ]
     if stop_after is not None:
         names = [p.name for p in passes]
         if stop_after not in names:
@@ -187,8 +197,9 @@ def compile_model(
             changed, last_text[0] = text != last_text[0], text
         if after_all or name in print_ir_after or (print_ir_after_change and changed):
             show("after", name, mod)
-        if name == "import-qdq":
+        if name in ("import-qdq", "graph-partition"):
             layers[:] = layer_info(mod)
+        if name == "import-qdq":
             if report is not None:
                 report(_report_rows(reference, mod, calibrate))
 
@@ -209,7 +220,9 @@ def compile_model(
                 f"the pipeline ended after '{steps[-1].name}' without `encode`: there is no "
                 f"artefact to write to {out}; give -o FILE.mlir to keep the IR"
             )
-        artefact = Artefact.from_program(read_program(module), pool_of(module))
+        artefact = Artefact.from_program(
+            read_program(module), pool_of(module), read_host_plan(module)
+        )
         artefact.manifest["layer_info"] = layers
         artefact.save(out)
         return Compilation(out, spec, steps, artefact, module)

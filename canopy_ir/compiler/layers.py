@@ -7,9 +7,13 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from canopy_ir.dialects import graph
-
-ACCELERATOR = "accelerator"
-HOST = "host"
+from canopy_ir.passes.graph_to_tile.support import (
+    ACCELERATOR,
+    HOST,
+    REASON,
+    is_boundary,
+    target_of,
+)
 
 
 def _shape(value) -> list[int]:
@@ -26,31 +30,50 @@ def _conv_label(op: graph.Conv2dOp) -> str:
 
 
 def layer_info(module: ModuleOp) -> list[dict]:
-    """One entry per layer of an integer graph (after `import-qdq`): name, op, input and output
-    shapes, multiply-accumulates, and where it runs."""
-    rows = []
+    """One entry per layer of an integer graph (after `import-qdq`; targets from
+    `graph-partition` when it ran): name, op, input and output shapes, multiply-accumulates, and
+    where it runs. Ops fused into a layer (its requantization, a flatten folded into a dense
+    layer) and the model's boundary (de)quantization are not rows of their own."""
+    rows, seen = [], set()
     for op in module.walk():
+        if not isinstance(op, graph.GraphOp) or isinstance(op, graph.ConstOp):
+            continue
+        target = target_of(op)
         if isinstance(op, graph.Conv2dOp):
             out = _shape(op.output)
-            w = _shape(op.weight)
-            macs = int(np.prod(out)) * int(np.prod(w[1:]))
-            rows.append(_row(op.node_name, _conv_label(op), _shape(op.input), out, macs))
+            macs = int(np.prod(out)) * int(np.prod(_shape(op.weight)[1:]))
+            row = _row(op.node_name, _conv_label(op), _shape(op.input), out, macs, target)
         elif isinstance(op, graph.DenseOp):
             out = _shape(op.output)
             macs = int(np.prod(out)) * _shape(op.input)[-1]
-            rows.append(_row(op.node_name, "dense", _shape(op.input), out, macs))
+            row = _row(op.node_name, "dense", _shape(op.input), out, macs, target)
+        elif target != HOST or is_boundary(op):
+            continue  # fused into an accelerator layer, or not partitioned yet
+        else:
+            shape_in = _shape(op.operands[0]) if op.operands else []
+            row = _row(
+                op.node_name,
+                op.name.removeprefix("graph."),
+                shape_in,
+                _shape(op.results[0]),
+                0,
+                HOST,
+            )
+            row["reason"] = op.attributes[REASON].data if REASON in op.attributes else ""
+        if row["name"] not in seen:
+            seen.add(row["name"])
+            rows.append(row)
     return rows
 
 
-def _row(name, op, shape_in, shape_out, macs) -> dict:
-    # Every layer that reaches the accelerator pipeline runs there; host fallback is future work.
+def _row(name, op, shape_in, shape_out, macs, target=None) -> dict:
     return {
         "name": name,
         "op": op,
         "input_shape": shape_in,
         "output_shape": shape_out,
         "macs": macs,
-        "target": ACCELERATOR,
+        "target": target or ACCELERATOR,
     }
 
 

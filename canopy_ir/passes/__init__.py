@@ -19,6 +19,12 @@ def _import_qdq():
     return ImportQdqPass
 
 
+def _partition():
+    from canopy_ir.passes.partition import PartitionPass
+
+    return PartitionPass
+
+
 def _graph_to_tile():
     from canopy_ir.passes.graph_to_tile import GraphToTilePass
 
@@ -80,6 +86,7 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "graph-dce": _dce,
     "graph-quantize": _quantize,
     "import-qdq": _import_qdq,
+    "graph-partition": _partition,
     "graph-to-tile": _graph_to_tile,
     "tile-to-accel": _tile_to_accel,
     "insert-deps": _insert_deps,
@@ -88,4 +95,11 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
 }
 
 GRAPH_PIPELINE = ("graph-canonicalize", "graph-fold-batchnorm", "graph-constant-fold", "graph-dce")
-DEFAULT_PIPELINE = ("import-qdq", "graph-to-tile", "tile-to-accel", "insert-deps", "encode")
+DEFAULT_PIPELINE = (
+    "import-qdq",
+    "graph-partition",
+    "graph-to-tile",
+    "tile-to-accel",
+    "insert-deps",
+    "encode",
+)

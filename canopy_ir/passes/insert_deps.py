@@ -125,16 +125,25 @@ def insert_deps(
     table_offset: int,
     layers: list[str | None] | None = None,
 ) -> tuple[list[isa.Insn], list[str | None]]:
-    """The stream with token flags (and relay no-ops), and the layer of each instruction."""
-    foot = Footprints(cfg, uops, table_offset)
-    tokens = _Tokens()
+    """The stream with token flags (and relay no-ops), and the layer of each instruction. Each
+    segment (up to and including a FINISH) gets its own tokens: the card runs segments as
+    separate launches, with host work between them."""
+    out: list[isa.Insn] = []
+    out_layers: list[str | None] = []
+    foot = tokens = None
     for k, insn in enumerate(insns):
+        if tokens is None:
+            foot, tokens = Footprints(cfg, uops, table_offset), _Tokens()
         insn = type(insn)(**insn.field_values())
         for flag in isa.DEP_FLAGS:
             setattr(insn, flag, 0)
         tokens.layer = layers[k] if layers else None
         tokens.add(insn, *foot.of(insn))
-    return tokens.out, tokens.layers
+        if isinstance(insn, isa.FinishInsn) or k == len(insns) - 1:
+            out += tokens.out
+            out_layers += tokens.layers
+            tokens = None
+    return out, out_layers
 
 
 @dataclass(frozen=True)

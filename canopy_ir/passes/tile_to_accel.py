@@ -4,7 +4,9 @@ Takes: a tile module (after `graph-to-tile`).
 Produces: an accel module: `accel.region`s for every DRAM tensor (byte offsets in one arena that
 the host relocates at load time; each aligned to the largest element size so `dram_base` counts
 whole elements), one `accel.uop_table`, and an `accel.program` without dependency tokens (its
-meaning is sequential execution until `insert-deps` adds them).
+meaning is sequential execution until `insert-deps` adds them), then the `host` ops unchanged.
+The program is cut into segments, each ending in FINISH, where host ops run between kernels; each
+`host.op` records how many segments run before it.
 
 On-chip buffers are bump-allocated per kernel from address 0 of each memory. Micro-op lists are
 de-duplicated into the table and kept resident in the micro-op buffer (an LRU-free bump cache that
@@ -21,7 +23,7 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
-from canopy_ir.dialects import accel, tile
+from canopy_ir.dialects import accel, host, tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw import isa
@@ -51,6 +53,20 @@ class _Emitter:
         self.resident: dict[tuple, int] = {}  # uop list -> position in the uop buffer
         self.uop_top = 0
         self.region_offset: dict[str, int] = {}
+        self.segments = 0  # instruction segments closed by a FINISH so far
+        self.open_segment = False  # instructions since the last FINISH
+
+    def end_segment(self, force: bool = False) -> None:
+        """Close the instructions since the last FINISH (a host op runs between segments); the
+        micro-op cache starts empty in the next segment."""
+        if not (self.open_segment or force):
+            return
+        self.insns.append(isa.FinishInsn())
+        self.layers.append(None)
+        self.segments += 1
+        self.open_segment = False
+        self.resident.clear()
+        self.uop_top = 0
 
     def layout(self) -> list[accel.RegionOp]:
         """Weights first (they form weights.bin), then inputs, outputs and scratch."""
@@ -162,6 +178,7 @@ class _Emitter:
                 )
 
         self.layers += [kernel.layer.data] * (len(self.insns) - first)
+        self.open_segment = self.open_segment or len(self.insns) > first
 
     def place_uops(self, uops: np.ndarray, where: str) -> tuple[int, int]:
         key = tuple(map(tuple, uops.tolist()))
@@ -205,11 +222,18 @@ class TileToAccelPass(ModulePass):
         cfg = module_config(op)
         emitter = _Emitter(op, cfg)
         regions = emitter.layout()
-        for kernel in op.ops:
-            if isinstance(kernel, tile.KernelOp):
-                emitter.kernel(kernel)
-        emitter.insns.append(isa.FinishInsn())
-        emitter.layers.append(None)
+        host_ops = []
+        for child in op.ops:
+            if isinstance(child, tile.KernelOp):
+                emitter.kernel(child)
+            elif isinstance(child, host.HostOp):
+                emitter.end_segment()
+                child.segment = IntegerAttr(emitter.segments, i64)
+                host_ops.append(child)
+            elif isinstance(child, host.TensorOp):
+                host_ops.append(child)
+        if emitter.segments == 0 or emitter.open_segment:
+            emitter.end_segment(force=True)
         # The uop table sits after every region; LOAD UOP addresses count 4-byte micro-ops.
         table_offset = emitter.arena_top
         for insn in emitter.insns:
@@ -226,9 +250,11 @@ class TileToAccelPass(ModulePass):
             accel.InsnOp.from_record(i, layer)
             for i, layer in zip(emitter.insns, emitter.layers, strict=True)
         )
+        for child in host_ops:
+            child.detach()
         for child in list(op.ops):
             child.detach()
             child.erase()
-        op.body.block.add_ops([*regions, table, program])
+        op.body.block.add_ops([*regions, table, program, *host_ops])
         op.attributes["canopy.stage"] = StringAttr("accel")
         op.verify()

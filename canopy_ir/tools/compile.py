@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the compile report (layers, cycles, charts, quantization error) as HTML",
     )
     out.add_argument("--timing", action="store_true", help="a table of time per pass")
+    passes.add_argument(
+        "--accel-only",
+        action="store_true",
+        help="refuse any op the host would run (graph-partition{accel_only=true})",
+    )
     out.add_argument("-v", "--verbose", action="store_true", help="per-pass lines and timing")
     out.add_argument("-q", "--quiet", action="store_true", help="errors only")
     add_debug_flag(out)
@@ -192,6 +197,7 @@ def _compile(args, con) -> int:
                 print_ir_after_change=args.print_ir_after_change,
                 on_step=on_step,
                 count_ops=args.timing or args.verbose,
+                accel_only=args.accel_only,
             )
         finally:
             if progress is not None:
@@ -210,6 +216,7 @@ def _compile(args, con) -> int:
                 f"micro-ops, {len(result.artefact.weights)} weight bytes, {m['arena_bytes']} "
                 "bytes of card memory"
             )
+            print_partition(m.get("layer_info", []), con)
         else:
             con.print(f"wrote {result.output} (IR after {result.steps[-1].name})")
     if args.report_html:
@@ -221,6 +228,25 @@ def _compile(args, con) -> int:
         if not args.quiet:
             con.print(f"wrote {args.report_html}")
     return 0
+
+
+def print_partition(layers: list[dict], con, limit: int = 12) -> None:
+    """Where the layers run: ops and MACs per target, then the host's ops with their reasons."""
+    from canopy_ir.compiler.layers import partition_summary
+
+    summary = partition_summary(layers)
+    total = sum(entry["macs"] for entry in summary.values()) or 1
+    parts = [
+        f"{target}: {entry['layers']} ops, {entry['macs'] / 1e6:.2f} MMACs "
+        f"({entry['macs'] / total:.1%})"
+        for target, entry in sorted(summary.items())
+    ]
+    con.print("partition: " + "; ".join(parts))
+    host = [row for row in layers if row["target"] == "host"]
+    for row in host[:limit]:
+        con.print(f"  host: {row['name']} ({row['op']}): {row.get('reason', '')}", markup=False)
+    if len(host) > limit:
+        con.print(f"  ... and {len(host) - limit} more host ops (see the dump of graph-partition)")
 
 
 def print_timing(steps, con) -> None:

@@ -82,7 +82,7 @@ def test_corrupted_artefacts_are_refused(artefact, tmp_path):
     with pytest.raises(ArtefactError, match="insns.bin is corrupted \\(sha256 mismatch\\)"):
         Artefact.load(bad)
     _rewrite_member(
-        artefact, bad, "manifest.json", lambda d: d.replace(b'"version": 1', b'"version": 9')
+        artefact, bad, "manifest.json", lambda d: d.replace(b'"version": 2', b'"version": 9')
     )
     with pytest.raises(ArtefactError, match="format version 9 is not supported"):
         Artefact.load(bad)

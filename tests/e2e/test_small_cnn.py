@@ -88,10 +88,11 @@ def test_dumps_feed_the_opt_tool(compiled, tmp_path):
     assert files == [
         "00-onnx-import.mlir",
         "01-import-qdq.mlir",
-        "02-graph-to-tile.mlir",
-        "03-tile-to-accel.mlir",
-        "04-insert-deps.mlir",
-        "05-encode.mlir",
+        "02-graph-partition.mlir",
+        "03-graph-to-tile.mlir",
+        "04-tile-to-accel.mlir",
+        "05-insert-deps.mlir",
+        "06-encode.mlir",
         "pipeline.txt",
         "weights.npz",
     ]
@@ -101,11 +102,11 @@ def test_dumps_feed_the_opt_tool(compiled, tmp_path):
     out = dump / "accel.mlir"  # beside the dump: it names the same weight file
     assert (
         opt_main(
-            [str(dump / "02-graph-to-tile.mlir"), "-p", "tile-to-accel,insert-deps", "-o", str(out)]
+            [str(dump / "03-graph-to-tile.mlir"), "-p", "tile-to-accel,insert-deps", "-o", str(out)]
         )
         == 0
     )
-    assert out.read_text() == (dump / "04-insert-deps.mlir").read_text()
+    assert out.read_text() == (dump / "05-insert-deps.mlir").read_text()
 
 
 def test_run_cli_prints_outputs(compiled, capsys):

@@ -53,7 +53,7 @@ def test_compiling_again_reproduces_the_goldens(case, tmp_path):
 @pytest.mark.parametrize(
     "case,before,after",
     [
-        ("conv_dense_int8", "03-tile-to-accel", "04-insert-deps"),
+        ("conv_dense_int8", "04-tile-to-accel", "05-insert-deps"),
         ("conv_bn_float", "00-onnx-import", "01-graph-canonicalize"),  # reads weights.npz
     ],
 )

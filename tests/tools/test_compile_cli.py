@@ -82,10 +82,10 @@ def test_dump_dir_records_the_pipeline_and_its_replay(model, tmp_path):
     dump = tmp_path / "dump"
     assert compile_main([str(model), "-q", "--dump-dir", str(dump), "--quant-mode", "fixed"]) == 0
     spec, replay = (dump / "pipeline.txt").read_text().splitlines()
-    assert spec == "import-qdq,graph-to-tile,tile-to-accel,insert-deps,encode"
+    assert spec == "import-qdq,graph-partition,graph-to-tile,tile-to-accel,insert-deps,encode"
     out = dump / "replayed.mlir"
     assert opt_main([str(dump / "00-onnx-import.mlir"), "-p", spec, "-o", str(out)]) == 0
-    assert out.read_text() == (dump / "05-encode.mlir").read_text()
+    assert out.read_text() == (dump / "06-encode.mlir").read_text()
     assert replay.startswith("# replay: canopy-opt ")
 
 
@@ -156,8 +156,8 @@ def test_stop_after_dump_records_only_the_passes_that_ran(model, tmp_path):
     args = [str(model), "-q", "--stop-after", "graph-to-tile", "--dump-dir", str(dump)]
     assert compile_main(args) == 0
     spec = (dump / "pipeline.txt").read_text().splitlines()[0]
-    assert spec == "import-qdq,graph-to-tile"
-    assert sorted(p.name for p in dump.glob("*.mlir"))[-1] == "02-graph-to-tile.mlir"
+    assert spec == "import-qdq,graph-partition,graph-to-tile"
+    assert sorted(p.name for p in dump.glob("*.mlir"))[-1] == "03-graph-to-tile.mlir"
 
 
 @pytest.mark.parametrize("name", ['we"ird.npz', "back\\slash.npz", "samples.npy"])

@@ -22,7 +22,7 @@ def test_output_elsewhere_names_the_weights_relative_to_itself(dump, tmp_path):
     other.mkdir(parents=True)
     out = other / "accel.mlir"
     assert (
-        opt_main([str(dump / "02-graph-to-tile.mlir"), "-p", "tile-to-accel", "-o", str(out)]) == 0
+        opt_main([str(dump / "03-graph-to-tile.mlir"), "-p", "tile-to-accel", "-o", str(out)]) == 0
     )
     assert 'canopy.weights = "../../dump/weights.npz"' in out.read_text()
     assert opt_main([str(out), "-p", "insert-deps,encode", "-o", str(other / "enc.mlir")]) == 0

@@ -11,7 +11,9 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
+    DictionaryAttr,
     FloatAttr,
     IntegerAttr,
     ModuleOp,
@@ -22,10 +24,10 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import SSAValue
+from xdsl.ir import BlockArgument, SSAValue
 from xdsl.passes import ModulePass
 
-from canopy_ir.dialects import graph, tile
+from canopy_ir.dialects import graph, host, tile
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import (
@@ -38,25 +40,36 @@ from canopy_ir.hw.layout import (
 )
 from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
 from canopy_ir.passes.graph_to_tile.emitter import KernelEmitter
+from canopy_ir.passes.graph_to_tile.support import (
+    ACCELERATOR,
+    PAD_MAX,
+    REASON,
+    annotate,
+    target_of,
+)
 from canopy_ir.passes.graph_to_tile.tiling import ConvGeometry, choose_tiling
 from canopy_ir.quant import Requant, piece_bits
-
-PAD_MAX = 15  # 4-bit pad fields of LOAD
 
 
 class _Lowering:
     def __init__(self, module: ModuleOp, cfg: HwConfig):
         self.module, self.cfg, self.pool = module, cfg, pool_of(module)
         self.decls: list[tile.TensorOp] = []
-        self.kernels: list[tile.KernelOp] = []
-        self.tensor_of: dict[SSAValue, str] = {}
+        self.kernels: list[tile.KernelOp | host.HostOp] = []
+        self.tensor_of: dict[SSAValue, str] = {}  # card tensors
+        self.host_decls: list[host.TensorOp] = []
+        self.host_of: dict[SSAValue, str] = {}  # host tensors
         self.names: set[str] = set()
 
-    def declare(self, name: str, shape, elem, role: str, **attrs) -> str:
+    def unique(self, name: str) -> str:
         unique, n = name, 1
         while unique in self.names:
             unique, n = f"{name}.{n}", n + 1
         self.names.add(unique)
+        return unique
+
+    def declare(self, name: str, shape, elem, role: str, **attrs) -> str:
+        unique = self.unique(name)
         decl = tile.TensorOp.create(
             properties={
                 "sym_name": StringAttr(unique),
@@ -100,60 +113,128 @@ class _Lowering:
         main = next((op for op in self.module.ops if isinstance(op, func.FuncOp)), None)
         if main is None:
             raise LoweringError("graph-to-tile expects a graph module with func.func @main")
+        ops = [
+            op for op in main.body.block.ops if not isinstance(op, func.ReturnOp | graph.ConstOp)
+        ]
+        if any(target_of(op) is None for op in ops):
+            annotate(self.module)  # not partitioned yet: the default assignment
+        self.on_card = {op for op in ops if target_of(op) == ACCELERATOR}
         in_names = string_list(self.module, "canopy.inputs")
         out_names = string_list(self.module, "canopy.outputs")
-        for i, arg in enumerate(main.args):
-            users = [u.operation for u in arg.uses]
-            if len(users) != 1 or not isinstance(users[0], graph.QuantizeOp):
-                raise LoweringError(
-                    f"input {i} must feed exactly one graph.quantize (run import-qdq "
-                    "on a QDQ model first)"
-                )
-            q = users[0]
-            name = in_names[i] if i < len(in_names) else f"input{i}"
-            self.activation(q.output, name, "input", **q.params, onnx_name=name)
+        self.input_name = {
+            arg: in_names[i] if i < len(in_names) else f"input{i}"
+            for i, arg in enumerate(main.args)
+        }
         ret = main.body.block.last_op
         assert isinstance(ret, func.ReturnOp)
+        self.returned = {}
         for i, value in enumerate(ret.operands):
-            dq = value.owner
-            name = out_names[i] if i < len(out_names) else f"output{i}"
-            if not isinstance(dq, graph.DequantizeOp):
-                raise LoweringError(f"output '{name}' must come from graph.dequantize")
-            self.activation(dq.input, name, "output", **dq.params, onnx_name=name)
-        for op in main.body.block.ops:
-            self.lower(op)
-        new_body = [*self.decls, *self.kernels]
+            self.returned.setdefault(value, out_names[i] if i < len(out_names) else f"output{i}")
+        for arg in main.args:
+            for use in arg.uses:
+                if use.operation in self.on_card:
+                    raise LoweringError(
+                        "a model input feeds the accelerator without quantization; "
+                        "quantize it (QDQ) or run that layer on the host",
+                        f"input '{self.input_name[arg]}'",
+                    )
+        # The model's boundary: a quantized input the card reads, a card result dequantized.
+        self.boundary: set = set()
+        for op in ops:
+            if isinstance(op, graph.QuantizeOp) and isinstance(op.input, BlockArgument):
+                if any(u.operation in self.on_card for u in op.output.uses):
+                    name = self.input_name[op.input]
+                    self.activation(op.output, name, "input", **op.params, onnx_name=name)
+                    self.boundary.add(op)
+            elif isinstance(op, graph.DequantizeOp) and op.output in self.returned:
+                if op.input.owner in self.on_card:
+                    name = self.returned[op.output]
+                    self.activation(op.input, name, "output", **op.params, onnx_name=name)
+                    self.boundary.add(op)
+        for op in ops:
+            if op in self.boundary:
+                continue
+            if op in self.on_card:
+                self.lower(op)
+            else:
+                self.host(op)
+        for value, name in self.returned.items():
+            if not isinstance(value.owner, graph.DequantizeOp) or value.owner not in self.boundary:
+                self.host_tensor(value, name, "output", onnx_name=name)
+        new_body = [*self.decls, *self.host_decls, *self.kernels]
         main.detach()
         main.erase()
         self.module.body.block.add_ops(new_body)
         set_module_config(self.module, cfg)
 
     def lower(self, op) -> None:
-        if isinstance(op, graph.ConstOp | graph.QuantizeOp | graph.DequantizeOp | func.ReturnOp):
-            return  # constants are packed by their users; (de)quantization runs on the host
-        if isinstance(op, graph.ReshapeOp):
-            if all(isinstance(u.operation, graph.DenseOp) for u in op.output.uses):
-                return  # folded into the dense layers' weights
-        if isinstance(op, graph.RequantizeOp) and isinstance(
-            op.input.owner, graph.Conv2dOp | graph.DenseOp
-        ):
-            return  # lowered with its producer
-        if isinstance(op, graph.Conv2dOp | graph.DenseOp) and graph.elem_of(op.input) == i8:
+        """Lower an op `partition` assigned to the accelerator."""
+        if isinstance(op, graph.ReshapeOp | graph.RequantizeOp):
+            return  # folded into the dense layers' weights / lowered with its producer
+        if isinstance(op, graph.Conv2dOp | graph.DenseOp):
             users = [u.operation for u in op.output.uses]
-            if len(users) == 1 and isinstance(users[0], graph.RequantizeOp):
-                return self.lower_linear(op, users[0])
-            raise LoweringError(
-                "an int32 result must be requantized to int8 by its only user",
-                f"node '{op.node_name}'",
+            return self.lower_linear(op, users[0])
+        raise LoweringError(f"{op.name} has no accelerator lowering", f"node '{op.node_name}'")
+
+    # --- the host's part ----------------------------------------------------------------------
+    def host_tensor(self, value: SSAValue, name: str, role: str, **attrs) -> str:
+        """The host tensor of `value` (declared once)."""
+        if value in self.host_of:
+            return self.host_of[value]
+        unique = self.unique(name)
+        decl = host.TensorOp.create(
+            properties={
+                "sym_name": StringAttr(unique),
+                "type": value.type,
+                "role": StringAttr(role),
+            }
+        )
+        for key, v in attrs.items():
+            decl.attributes[key] = StringAttr(v)
+        if value in self.tensor_of:  # also on the card: the host writes it there after computing
+            decl.attributes["card"] = StringAttr(self.tensor_of[value])
+        self.host_decls.append(decl)
+        self.host_of[value] = unique
+        return unique
+
+    def operand_name(self, value: SSAValue, layer: str) -> str:
+        """Where a host op reads `value`: the card tensor if the card made it, else host memory."""
+        owner = value.owner
+        if value in self.tensor_of and (owner in self.on_card or owner in self.boundary):
+            return self.tensor_of[value]
+        if isinstance(owner, graph.ConstOp):
+            return self.host_tensor(value, owner.weight.data, "const", weight=owner.weight.data)
+        if isinstance(value, BlockArgument):
+            name = self.input_name[value]
+            return self.host_tensor(value, name, "input", onnx_name=name)
+        return self.host_tensor(value, f"{layer}.in", "value")
+
+    def host(self, op) -> None:
+        """A `host.op` running `op` where the runtime finds its operands."""
+        layer = op.node_name
+        inputs = [self.operand_name(v, layer) for v in op.operands]
+        outputs = []
+        for k, result in enumerate(op.results):
+            if any(u.operation in self.on_card for u in result.uses):
+                self.activation(result, f"{layer}.out{k or ''}")  # the card reads it
+            if result in self.returned:
+                name = self.returned[result]
+                outputs.append(self.host_tensor(result, name, "output", onnx_name=name))
+            else:
+                outputs.append(self.host_tensor(result, f"{layer}.out{k or ''}", "value"))
+        reason = op.attributes.get(REASON)
+        self.kernels.append(
+            host.HostOp.create(
+                properties={
+                    "layer": StringAttr(layer),
+                    "op": StringAttr(op.name),
+                    "attrs": DictionaryAttr(dict(op.properties)),
+                    "inputs": ArrayAttr([StringAttr(n) for n in inputs]),
+                    "outputs": ArrayAttr([StringAttr(n) for n in outputs]),
+                    "segment": IntegerAttr(0, i64),
+                },
+                attributes={"reason": reason} if reason is not None else {},
             )
-        raise LoweringError(
-            f"{op.name} has no accelerator lowering yet"
-            + (
-                ""
-                if not isinstance(op, graph.GraphOp)
-                else " (float ops need a QDQ model; see import-qdq)"
-            ),
-            f"node '{getattr(op, 'node_name', op.name)}'",
         )
 
     def lower_linear(self, op, rq: graph.RequantizeOp) -> None:
@@ -186,7 +267,7 @@ class _Lowering:
         else:
             o = w.shape[0]
             source = x.owner
-            if isinstance(source, graph.ReshapeOp) and len(graph.shape_of(source.input)) == 4:
+            if source in self.on_card and isinstance(source, graph.ReshapeOp):
                 n, c, h, wd = graph.shape_of(source.input)
                 w = flatten_permuted_weight(w, (c, h, wd), cfg)
                 x = source.input
