@@ -107,6 +107,14 @@ def _run(args, console) -> int:
         f"card, {c.bytes_from_device} B back, execute {c.seconds['execute'] * 1000:.1f} ms"
     )
     report = getattr(sess.session.device, "last_cycles", None)
+    if report is not None and len(sess.session.segments) > 1:
+        # the card modelled its last launch only: model the whole stream (every segment)
+        from canopy_ir.hw import isa
+        from canopy_ir.hw.cycles import cycle_model
+
+        art = sess.session.artefact
+        insns = isa.decode_insns(art.insns, art.config)
+        report = cycle_model(insns, art.config, art.instruction_layers())
     if report is not None:
         console.print(
             f"cycle model: {report.total_cycles} cycles = {report.seconds * 1e3:.3f} ms "
