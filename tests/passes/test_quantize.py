@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper
-from train_shapes import make_dataset, to_onnx, train
+from train_shapes import make_dataset, to_onnx, to_onnx_residual, train, train_residual
 
 import canopy_ir
 from canopy_ir.compiler.driver import compile_model
@@ -26,21 +26,25 @@ from canopy_ir.tools.compile import main as compile_main
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("shapes")
     onnx.save(to_onnx(train()), d / "shapes.onnx")
+    onnx.save(to_onnx_residual(train_residual()), d / "residual.onnx")
     calib, _ = make_dataset(64, seed=10)
     np.savez(d / "calib.npz", image=calib)
     return d
 
 
 @pytest.mark.parametrize("mode,per_channel", [("pow2", False), ("fixed", False), ("fixed", True)])
-def test_trained_cnn_keeps_its_accuracy_on_the_card(trained, mode, per_channel):
+@pytest.mark.parametrize("model", ["shapes", "residual"])
+def test_trained_cnn_keeps_its_accuracy_on_the_card(trained, model, mode, per_channel):
+    """The simple CNN, and the one with a residual block and a max pool (whatever of it the
+    accelerator cannot run runs on the host)."""
     x, y = make_dataset(600, seed=20)
-    float_model = import_onnx(trained / "shapes.onnx")
+    float_model = import_onnx(trained / f"{model}.onnx")
     float_acc = np.mean(
         [np.argmax(run_graph(float_model, x[i : i + 1])[0]) == y[i] for i in range(len(y))]
     )
-    out = trained / f"{mode}{per_channel}.canopy"
+    out = trained / f"{model}{mode}{per_channel}.canopy"
     compile_model(
-        trained / "shapes.onnx",
+        trained / f"{model}.onnx",
         out,
         calibrate=str(trained / "calib.npz"),
         quant_mode=mode,
