@@ -1,6 +1,8 @@
-"""The tile program of one quantized convolution: `KernelEmitter` walks its output tiles and emits,
-per tile, the accumulator initialisation (biases), the loads and GEMMs of each reduction chunk,
-the requantization's ALU steps (`canopy_ir.quant.Requant.steps`) and the store."""
+"""The tile program of one quantized convolution: `KernelEmitter` walks its output tiles (rows and
+columns) and emits, per tile, the accumulator initialisation (biases), the loads and GEMMs of each
+reduction chunk, the requantization's ALU steps (`canopy_ir.quant.Requant.steps`) and the stores.
+
+Takes a layer's `ConvGeometry`, `Tiling` and DRAM tensor names; produces one `tile.kernel`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from xdsl.ir import SSAValue
 from canopy_ir.dialects import tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.hw.isa import AluOp
+from canopy_ir.passes.graph_to_tile.fields import fit_transfer, loop_factor, window
 from canopy_ir.passes.graph_to_tile.tiling import ConvGeometry, Tiling, accumulator_elements
 from canopy_ir.quant import Requant
 
@@ -24,6 +27,12 @@ def _kv(op_cls, operands, **values):
     return op_cls.create(
         operands=operands, properties=KeyValueFormat.kv_properties(op_cls.KV_FIELDS, values)
     )
+
+
+def _transfer(op_cls, buf: SSAValue, **fields) -> None:
+    """One tile.load / tile.store, cut into several where a field would not fit 16 bits."""
+    for piece in fit_transfer(fields, load=op_cls is tile.LoadOp):
+        _kv(op_cls, [buf], **piece)
 
 
 def _loop(**kw) -> dict:
@@ -37,13 +46,15 @@ def _loop(**kw) -> dict:
 @dataclass(frozen=True)
 class OutputTile:
     """One output tile: batch block `nb`, output-channel blocks ob0 .. ob0 + tob - 1, output rows
-    oh0 .. oh0 + toh - 1 at full width, and the buffers it uses."""
+    oh0 .. oh0 + toh - 1, output columns ow0 .. ow0 + tow - 1, and the buffers it uses."""
 
     nb: int
     ob0: int
     tob: int
     oh0: int
     toh: int
+    ow0: int
+    tow: int
     acc: SSAValue
     inp: SSAValue
     wgt: SSAValue
@@ -67,21 +78,24 @@ class KernelEmitter:
 
     def emit(self) -> tile.KernelOp:
         g, t = self.g, self.tiling
+        tow = t.width(g)
         kernel = tile.KernelOp(self.layer)
-        kernel.attributes["tiling"] = DictionaryAttr(
-            {
-                "tob": IntegerAttr(t.tob, i64),
-                "toh": IntegerAttr(t.toh, i64),
-                "tib": IntegerAttr(t.tib, i64),
-                "dram_bytes": IntegerAttr(t.dram_bytes, i64),
-                "buffers": IntegerAttr(t.buffers, i64),
-            }
-        )
+        sizes = {
+            "tob": IntegerAttr(t.tob, i64),
+            "toh": IntegerAttr(t.toh, i64),
+            "tib": IntegerAttr(t.tib, i64),
+            "dram_bytes": IntegerAttr(t.dram_bytes, i64),
+            "buffers": IntegerAttr(t.buffers, i64),
+        }
+        if tow < g.ow:  # only width-tiled kernels say so: full-width IR text stays as it was
+            sizes["tow"] = IntegerAttr(tow, i64)
+        kernel.attributes["tiling"] = DictionaryAttr(sizes)
         with ImplicitBuilder(kernel.body):
+            acc_size = accumulator_elements(g, t.tob, t.toh, self.requant, tow)
             buffers = [
                 (
-                    tile.AllocOp("acc", accumulator_elements(g, t.tob, t.toh, self.requant)).buf,
-                    tile.AllocOp("inp", t.tib * g.rows_in(t.toh) * g.wp).buf,
+                    tile.AllocOp("acc", acc_size).buf,
+                    tile.AllocOp("inp", t.tib * g.rows_in(t.toh) * g.in_width(tow)).buf,
                     tile.AllocOp("wgt", t.tob * t.tib * g.taps).buf,
                 )
                 for _ in range(t.buffers)
@@ -97,31 +111,33 @@ class KernelEmitter:
         """The output tiles in order, alternating between the copies of the buffers (so that
         the next tile's loads overlap this tile's compute)."""
         g, t = self.g, self.tiling
+        width = t.width(g)
         k = 0
         for nb in range(g.nb):
             for ob0 in range(0, g.cob, t.tob):
                 for oh0 in range(0, g.oh, t.toh):
-                    acc, inp, wgt = buffers[k % len(buffers)]
-                    k += 1
-                    tob, toh = min(t.tob, g.cob - ob0), min(t.toh, g.oh - oh0)
-                    yield OutputTile(nb, ob0, tob, oh0, toh, acc, inp, wgt)
+                    for ow0 in range(0, g.ow, width):
+                        acc, inp, wgt = buffers[k % len(buffers)]
+                        k += 1
+                        tob, toh = min(t.tob, g.cob - ob0), min(t.toh, g.oh - oh0)
+                        tow = min(width, g.ow - ow0)
+                        yield OutputTile(nb, ob0, tob, oh0, toh, ow0, tow, acc, inp, wgt)
 
     # --- loop nests over a tile ----------------------------------------------------------------
     def out_loops(self, out: OutputTile) -> dict:
         """Over one output-channel block of the tile: rows, then columns."""
-        g = self.g
-        return dict(iter_out=out.toh, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1)
+        return dict(iter_out=out.toh, iter_in=out.tow, dst_factor_out=out.tow, dst_factor_in=1)
 
     def everything(self, out: OutputTile) -> dict:
         """Over the whole tile, every output-channel block's rows, then columns."""
         return _loop(
-            iter_out=out.tob * out.toh, iter_in=self.g.ow, dst_factor_out=self.g.ow, dst_factor_in=1
+            iter_out=out.tob * out.toh, iter_in=out.tow, dst_factor_out=out.tow, dst_factor_in=1
         )
 
     # --- the steps of a tile -------------------------------------------------------------------
     def initialise(self, out: OutputTile) -> None:
         """The accumulators start at the biases (or zero)."""
-        plane = out.toh * self.g.ow  # accumulator elements per output-channel block
+        plane = out.toh * out.tow  # accumulator elements per output-channel block
         if self.has_bias and out.tob <= BIAS_LOADS_MAX:
             for ob in range(out.tob):  # each block's bias repeated over the tile by a stride-0 load
                 _kv(
@@ -146,35 +162,37 @@ class KernelEmitter:
             self.broadcast_per_block(out, "bias", out.tob * plane, 0, AluOp.ADD)
 
     def reduce(self, out: OutputTile) -> None:
-        """Per reduction chunk: load its input-channel blocks (padded) and weights, then one GEMM
-        over the tile."""
+        """Per reduction chunk: load its input-channel blocks (the tile's input window, padded
+        where it crosses the image border) and weights, then one GEMM over the tile."""
         g, taps = self.g, self.g.taps
-        plane = out.toh * g.ow
-        ih_start = out.oh0 * g.sh - g.pt
-        rows_in = g.rows_in(out.toh)
-        ih_end = ih_start + rows_in
-        y0, y1 = max(0, ih_start), min(g.h, ih_end)
-        y_pad_0, y_pad_1 = y0 - ih_start, ih_end - max(y1, y0)
+        plane = out.toh * out.tow
+        rows_in, in_w = g.rows_in(out.toh), g.in_width(out.tow)
+        ys = window(out.oh0 * g.sh - g.pt, rows_in, g.h)
+        xs = window(out.ow0 * g.sw - g.pl, in_w, g.w)
+        if xs.data == 0:
+            # Every column lies in the padding: the products are all zero. (A LOAD of no
+            # columns writes nothing, not even its padding, so it could not zero the window.)
+            return
         for ib0 in range(0, g.cib, self.tiling.tib):
             tib = min(self.tiling.tib, g.cib - ib0)
             for ib in range(tib):
-                _kv(
+                _transfer(
                     tile.LoadOp,
-                    [out.inp],
-                    offset=ib * rows_in * g.wp,
+                    out.inp,
+                    offset=ib * rows_in * in_w,
                     tensor=self.tensors["input"],
-                    dram_offset=((out.nb * g.cib + ib0 + ib) * g.h + y0) * g.w,
-                    y_size=max(0, y1 - y0),
-                    x_size=g.w,
+                    dram_offset=((out.nb * g.cib + ib0 + ib) * g.h + ys.first) * g.w + xs.first,
+                    y_size=ys.data,
+                    x_size=xs.data,
                     x_stride=g.w,
-                    y_pad_0=y_pad_0,
-                    y_pad_1=y_pad_1,
-                    x_pad_0=g.pl,
-                    x_pad_1=g.x_pad_1,
+                    y_pad_0=ys.pad_0,
+                    y_pad_1=ys.pad_1,
+                    x_pad_0=xs.pad_0,
+                    x_pad_1=xs.pad_1,
                 )
-            _kv(
+            _transfer(
                 tile.LoadOp,
-                [out.wgt],
+                out.wgt,
                 offset=0,
                 tensor=self.tensors["weight"],
                 dram_offset=(out.ob0 * g.cib + ib0) * taps,
@@ -189,20 +207,25 @@ class KernelEmitter:
                         for kw in range(g.kw):
                             uops += [
                                 ob * plane,
-                                ib * rows_in * g.wp + kh * g.dh * g.wp + kw * g.dw,
+                                ib * rows_in * in_w + kh * g.dh * in_w + kw * g.dw,
                                 ((ob * tib + ib) * g.kh + kh) * g.kw + kw,
                             ]
+            limit = self.tiling.inp_depth
             _kv(
                 tile.GemmOp,
                 [out.acc, out.inp, out.wgt],
-                **_loop(**self.out_loops(out), src_factor_out=g.sh * g.wp, src_factor_in=g.sw),
+                **_loop(
+                    **self.out_loops(out),
+                    src_factor_out=loop_factor(g.sh * in_w, out.toh, limit),
+                    src_factor_in=loop_factor(g.sw, out.tow, limit),
+                ),
                 uops=uops,
             )
 
     def requantize(self, out: OutputTile) -> None:
         """The requantization's ALU steps over the tile; regions 1 and 2 are scratch copies after
         it, then a slot per block for the bias and for each multiplier piece."""
-        tile_elems = out.tob * out.toh * self.g.ow
+        tile_elems = out.tob * out.toh * out.tow
         everything = self.everything(out)
         slots = tile_elems * (1 + self.requant.scratch_tiles) + out.tob
         for step in self.requant.steps():
@@ -226,23 +249,39 @@ class KernelEmitter:
                     tile.AluOp,
                     [out.acc],
                     op=int(op),
-                    **{**everything, "src_factor_out": self.g.ow, "src_factor_in": 1},
+                    **{**everything, "src_factor_out": out.tow, "src_factor_in": 1},
                     uops=[dst, step.src * tile_elems],
                 )
 
     def store(self, out: OutputTile) -> None:
-        """One 2-D store: row y is output-channel block ob0 + y, its plane strided by OH × OW."""
+        """The tile's 2-D strided output windows. Full width (or one row): one store, row y is
+        output-channel block ob0 + y, its plane strided by OH × OW. Narrower tiles of several
+        rows: one store per block, rows of the tile's columns strided by OW."""
         g = self.g
-        _kv(
-            tile.StoreOp,
-            [out.acc],
-            offset=0,
-            tensor=self.tensors["output"],
-            dram_offset=((out.nb * g.cob + out.ob0) * g.oh + out.oh0) * g.ow,
-            y_size=out.tob,
-            x_size=out.toh * g.ow,
-            x_stride=g.oh * g.ow,
-        )
+        base = ((out.nb * g.cob + out.ob0) * g.oh + out.oh0) * g.ow + out.ow0
+        if out.tow == g.ow or out.toh == 1:
+            _transfer(
+                tile.StoreOp,
+                out.acc,
+                offset=0,
+                tensor=self.tensors["output"],
+                dram_offset=base,
+                y_size=out.tob,
+                x_size=out.toh * out.tow,
+                x_stride=g.oh * g.ow,
+            )
+            return
+        for ob in range(out.tob):
+            _transfer(
+                tile.StoreOp,
+                out.acc,
+                offset=ob * out.toh * out.tow,
+                tensor=self.tensors["output"],
+                dram_offset=base + ob * g.oh * g.ow,
+                y_size=out.toh,
+                x_size=out.tow,
+                x_stride=g.ow,
+            )
 
     def broadcast_per_block(
         self, out: OutputTile, tensor: str, slot: int, region: int, op: AluOp
@@ -251,7 +290,7 @@ class KernelEmitter:
         `tensor` into acc[slot:slot + tob], then apply `op` with each block's element to that
         block of the tile at `region`: one LOAD and one ALU instruction, whatever the number of
         blocks."""
-        plane = out.toh * self.g.ow
+        plane = out.toh * out.tow
         _kv(
             tile.LoadOp,
             [out.acc],
