@@ -257,4 +257,9 @@ class TileToAccelPass(ModulePass):
             child.erase()
         op.body.block.add_ops([*regions, table, program, *host_ops])
         op.attributes["canopy.stage"] = StringAttr("accel")
-        op.verify()
+        # The instruction ops come from records; `encode` runs the stream verifier on them (field
+        # widths, buffer and DRAM bounds, tokens), so only the declarations are verified here: a
+        # structural verify of every instruction op was a quarter of a large compile.
+        for child in op.ops:
+            if not isinstance(child, accel.ProgramOp):
+                child.verify()
