@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,13 +23,13 @@ from canopy_ir.backend.pcie.device import (
     REG_INSN_COUNT,
     Device,
 )
+from canopy_ir.backend.pcie.host import HostPlan, HostValues, NumpyHostValues
 from canopy_ir.backend.pcie.simcard import SimCard
 from canopy_ir.errors import CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import pack_activation, unpack_activation
 from canopy_ir.hw.program import Region, arena_alignment
-from canopy_ir.kernels import run as run_kernel
 from canopy_ir.quant import dequantize, quantize
 
 _CARD_LOCKS: dict[int, threading.Lock] = {}
@@ -66,8 +67,14 @@ class Session:
     """A compiled model resident on one card."""
 
     def __init__(
-        self, artefact: Artefact | str | Path, device: Device | str = "sim", timeout: float = 60.0
+        self,
+        artefact: Artefact | str | Path,
+        device: Device | str = "sim",
+        timeout: float = 60.0,
+        host_values: Callable[[], HostValues] = NumpyHostValues,
     ):
+        """`host_values` makes the store the host ops run in for one run (numpy by default; an
+        accelerator-side executor keeps values on its device)."""
         self.artefact = artefact if isinstance(artefact, Artefact) else Artefact.load(artefact)
         cfg = self.artefact.config
         if device == "sim":
@@ -98,6 +105,7 @@ class Session:
         self.segments = art.segments()
         self.regions = {r.name: r for r in art.regions}
         self.host = HostPlan(art)
+        self.host_values = host_values
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
         self.device.dma_to_device(ptr, data, offset)
@@ -137,7 +145,9 @@ class Session:
             t = time.perf_counter()
             for r in self.inputs:
                 self._dma_in(self.arena, _encode_input(r, feeds[r.onnx_name], cfg), r.offset)
-            values = self.host.inputs(feeds)
+            values = self.host_values()
+            for name, value in self.host.inputs(feeds).items():
+                values.put(name, value)
             seconds["input"] += time.perf_counter() - t
             for k, (first, end) in enumerate(self.segments):
                 t = time.perf_counter()
@@ -156,7 +166,7 @@ class Session:
                     q if r.scale is None else dequantize(q, r.scale, r.zero_point)
                 )
             for name, t_ in self.host.tensors_named("output"):
-                results[t_["onnx_name"]] = values[name]
+                results[t_["onnx_name"]] = values.get(name)
             seconds["host"] += t1 - t
             seconds["output"] += time.perf_counter() - t1
         c = self.counters
@@ -186,71 +196,29 @@ class Session:
         packed = np.frombuffer(raw, np.int8).reshape(r.packed_shape)
         return unpack_activation(packed, r.logical_shape, self.artefact.config)
 
-    def _run_host(self, segment: int, values: dict[str, np.ndarray]) -> None:
+    def _run_host(self, segment: int, values: HostValues) -> None:
         """The host ops that follow `segment` instruction segments, in order."""
         for op in self.host.ops_before(segment):
             for name in op["inputs"]:
-                if name not in values:
+                if not values.has(name):
                     if name in self.regions:
-                        values[name] = self._read_card(self.regions[name])
+                        values.put(name, self._read_card(self.regions[name]))
                     else:
-                        values[name] = self.host.const(name)
+                        values.put(name, self.host.const(name))
             outs = [self.host.result_type(n) for n in op["outputs"]]
             try:
-                results = run_kernel(op["op"], op["attrs"], [values[n] for n in op["inputs"]], outs)
+                values.run(op, outs)
             except CanopyError:
                 raise
             except Exception as exc:  # numpy errors: name the op the host was running
                 raise CanopyError(f"host op failed: {exc}", f"layer '{op['layer']}'") from None
-            for name, value in zip(op["outputs"], results, strict=True):
-                values[name] = value
+            for name in op["outputs"]:
                 card = self.host.tensors[name].get("card")
                 if card is not None:  # the card reads it next: pack it into its region
                     r = self.regions[card]
-                    packed = pack_activation(np.asarray(value, np.int8), self.artefact.config)
+                    value = np.asarray(values.get(name), np.int8)
+                    packed = pack_activation(value, self.artefact.config)
                     self._dma_in(self.arena, packed.tobytes(), r.offset)
-
-
-class HostPlan:
-    """The host's part of a partitioned model (`Artefact.host`), indexed for `Session.run`."""
-
-    def __init__(self, artefact: Artefact):
-        self.plan = artefact.host
-        self.tensors: dict[str, dict] = self.plan["tensors"]
-        self.consts = artefact.host_consts
-        self.by_segment: dict[int, list[dict]] = {}
-        for op in self.plan["ops"]:
-            self.by_segment.setdefault(op["segment"], []).append(op)
-
-    def tensors_named(self, role: str) -> list[tuple[str, dict]]:
-        return [(n, t) for n, t in self.tensors.items() if t["role"] == role]
-
-    def tensors_of(self, role: str) -> list[dict]:
-        return [t for _, t in self.tensors_named(role)]
-
-    def ops_before(self, segment: int) -> list[dict]:
-        return self.by_segment.get(segment, [])
-
-    def result_type(self, name: str) -> tuple[tuple[int, ...], str]:
-        t = self.tensors[name]
-        return tuple(t["shape"]), t["dtype"]
-
-    def const(self, name: str) -> np.ndarray:
-        t = self.tensors[name]
-        return self.consts[t["weight"]].reshape(t["shape"])
-
-    def inputs(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The host-read model inputs, checked against their shapes."""
-        values = {}
-        for name, t in self.tensors_named("input"):
-            x = np.asarray(feeds[t["onnx_name"]])
-            if tuple(x.shape) != tuple(t["shape"]):
-                raise CanopyError(
-                    f"input '{t['onnx_name']}' has shape {tuple(x.shape)}; the model was "
-                    f"compiled for {tuple(t['shape'])}"
-                )
-            values[name] = x.astype(t["dtype"])
-        return values
 
 
 def _in_order(shapes: dict, order: list[str]) -> list[NodeArg]:
