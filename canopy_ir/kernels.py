@@ -14,7 +14,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from canopy_ir.errors import CanopyError
-from canopy_ir.quant import dequantize, quantize, requantize, wrap_i32
+from canopy_ir.quant import (
+    dequantize,
+    qadd,
+    quantize,
+    requantize,
+    rescale,
+    rounding_shift,
+    wrap_i32,
+)
 
 Outputs = Sequence[tuple[tuple[int, ...], str]]  # (shape, numpy dtype name) per result
 Kernel = Callable[[dict, list[np.ndarray], Outputs], list[np.ndarray]]
@@ -100,6 +108,50 @@ def pool2d(x, kind, kernel, strides, pads, dilations, count_include_pad, out_hw)
         inside[pt : pt + h, pl : pl + w] = 1
     count = windows(inside[None, None])[0, 0].sum(axis=(2, 3))
     return (total / np.maximum(count, 1)).astype(x.dtype)
+
+
+def window_sums(x, kernel, strides, pads, dilations, count_include_pad, out_hw):
+    """Per output position of a 2-D pooling: the exact int64 sum of x over the window's positions
+    inside the input (padding adds 0), and the window's count (graph.qavg_pool's c)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw), (pt, pl, pb, pr) = kernel, strides, dilations, pads
+    oh, ow = out_hw
+    full_h = max(h + pt + pb, (oh - 1) * sh + (kh - 1) * dh + 1)
+    full_w = max(w + pl + pr, (ow - 1) * sw + (kw - 1) * dw + 1)
+    xp = np.zeros((n, c, full_h, full_w), np.int64)
+    xp[:, :, pt : pt + h, pl : pl + w] = x
+    inside = np.zeros((1, 1, full_h, full_w), np.int64)
+    if count_include_pad:
+        inside[..., : h + pt + pb, : w + pl + pr] = 1  # padding counts, ceil_mode overhang does not
+    else:
+        inside[..., pt : pt + h, pl : pl + w] = 1
+
+    def windows(a):
+        v = np.lib.stride_tricks.sliding_window_view(
+            a, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3)
+        )
+        return v[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow].sum(axis=(4, 5))
+
+    return windows(xp), windows(inside)[0, 0]
+
+
+def qavg_pool(a, x, out_hw) -> np.ndarray:
+    """graph.qavg_pool: the window sum of x − input zero point, requantized by the count's
+    multiplier (graph.requantize's arithmetic)."""
+    sums, counts = window_sums(
+        x.astype(np.int64) - a["input_zero_point"],
+        a["kernel"],
+        a["strides"],
+        a["pads"],
+        a["dilations"],
+        a["count_include_pad"],
+        out_hw,
+    )
+    table = np.asarray(a["multipliers"], np.int64)
+    m = table[0] if table.size == 1 else table[np.maximum(counts, 1) - 1]
+    t = rounding_shift(sums, a["pre_shift"]) if a["pre_shift"] else sums
+    v = rounding_shift(t * m, a["shift"]) + a["zero_point"]
+    return np.clip(v, a["clip_min"], a["clip_max"]).astype(np.int8)
 
 
 def lrn(x, size, alpha, beta, bias) -> np.ndarray:
@@ -293,6 +345,12 @@ def _shaped(fn) -> Kernel:
     return lambda a, args, outs: [fn(a, *args, tuple(outs[0][0]))]
 
 
+def _named(fn, *keys: str) -> Kernel:
+    """A kernel of one result from fn(*inputs, *attrs[keys], *requantization tail)."""
+    keys = (*keys, "shift", "zero_point", "clip_min", "clip_max")
+    return lambda a, args, outs: [fn(*args, *(a[k] for k in keys))]
+
+
 KERNELS: dict[str, Kernel] = {
     "graph.conv2d": _one(_conv),
     "graph.dense": _one(lambda a, x, w, *b: dense(x, w, b[0] if b else None)),
@@ -331,6 +389,11 @@ KERNELS: dict[str, Kernel] = {
     "graph.gather": _one(_gather),
     "graph.batch_norm": _one(_batch_norm),
     "graph.layer_norm": _one(_layer_norm),
+    "graph.qadd": _named(
+        qadd, "lhs_zero_point", "rhs_zero_point", "lhs_multiplier", "rhs_multiplier"
+    ),
+    "graph.rescale": _named(rescale, "input_zero_point", "multiplier"),
+    "graph.qavg_pool": _shaped(lambda a, x, shape: qavg_pool(a, x, shape[2:])),
 }
 
 

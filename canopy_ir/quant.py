@@ -2,8 +2,8 @@
 and the runtime (numpy only).
 
 Number formats:
-- Activations: int8 (uint8 only at a model's float boundary), real value = scale · (q − zero
-  point), one scale per tensor. Inside the accelerated graph the zero point is 0 (symmetric).
+- Activations: int8, real value = scale · (q − zero point), one scale and zero point per tensor
+  (uint8 tensors become int8 by subtracting 128 from values and zero point, which is exact).
 - Weights: symmetric int8 in [−127, 127], one scale per tensor or per output channel (axis 0).
 - Biases: int32 at the accumulator's scale, s_x · s_w (per output channel when s_w is).
 - Accumulators: int32, wrapping on overflow like the accelerator's.
@@ -16,6 +16,12 @@ Number formats:
 The accelerator's ALU multiplies by at most ALU_MUL_BITS signed bits, so it applies M in pieces of
 p bits by Horner's scheme (`Requant.steps`); pre-shifting keeps |t| < 2^PRE_SHIFT_LIMIT, so every
 intermediate stays inside 32 bits and the result is exactly the formula above.
+
+Ops on int8 tensors with zero points (graph.qadd, graph.rescale) multiply x − zero point
+(|·| <= 255) by multipliers below 2^22 (`rescale_multipliers`): the products are exact in 31
+bits, and the ALU forms them exactly (`qadd_steps`, `rescale_steps`) before graph.requantize's
+rounding shift. graph.qavg_pool requantizes a window sum like graph.requantize
+(`bounded_fixed_point`), with the multiplier of the window's element count.
 """
 
 from __future__ import annotations
@@ -80,6 +86,19 @@ def requantize(
         v = v * m[0]
     v = rounding_shift(v, shift)
     return np.clip(v + zero_point, lo, hi).astype(np.int8)
+
+
+def qadd(a, b, a_zero_point, b_zero_point, a_multiplier, b_multiplier, shift, zero_point, lo, hi):
+    """graph.qadd: clip(rounding_shift(Ma·(a − za) + Mb·(b − zb), shift) + zero point), in int64
+    (exact: the sum stays inside 31 bits for multipliers below 2^22)."""
+    u = a_multiplier * (a.astype(np.int64) - a_zero_point)
+    u = u + b_multiplier * (b.astype(np.int64) - b_zero_point)
+    return np.clip(rounding_shift(u, shift) + zero_point, lo, hi).astype(np.int8)
+
+
+def rescale(x, x_zero_point, multiplier, shift, zero_point, lo, hi):
+    """graph.rescale: graph.requantize of x − x_zero_point by one multiplier."""
+    return requantize(x.astype(np.int64) - x_zero_point, shift, zero_point, lo, hi, (multiplier,))
 
 
 # --- choosing scales and requantization parameters -----------------------------------------------
@@ -148,6 +167,28 @@ def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
             where,
         )
     return m, pre, total - pre
+
+
+def rescale_multipliers(ratios: np.ndarray, bits: int, where: str) -> tuple[np.ndarray, int]:
+    """Multipliers M and one shift, M / 2^shift ≈ ratios, for operands x − zero point of int8
+    (|·| <= 255, no pre-shift): the largest M `bits` (at most 22) wide, the shift at most 31 (tiny
+    ratios then keep fewer bits)."""
+    largest = float(np.max(ratios))
+    shift = min(31, math.floor(math.log2((2 ** min(bits, 22) - 1) / largest)))
+    if shift < 0:
+        raise QuantizationError(
+            f"rescaling ratio {largest:.4g} is too large for fixed-point arithmetic", where
+        )
+    return np.rint(np.asarray(ratios, np.float64) * 2.0**shift).astype(np.int64), shift
+
+
+def bounded_fixed_point(ratios: np.ndarray, acc_bound: int, bits: int, where: str):
+    """fixed_point() with the shift kept within 31, the range of graph.requantize and
+    graph.qavg_pool: tiny ratios keep fewer multiplier bits. (multipliers, pre_shift, shift)."""
+    m, pre, shift = fixed_point(ratios, acc_bound, bits, where)
+    if shift > 31:
+        m, shift = np.maximum(np.rint(ratios * 2.0 ** (pre + 31)), 0).astype(np.int64), 31
+    return m, pre, shift
 
 
 # --- the accelerator's arithmetic: ALU steps ------------------------------------------------------
@@ -263,3 +304,42 @@ class Requant:
             return [AluStep("MUL", region, piece=j)]
         factor = self.piece(j)[0]
         return [] if factor == 1 else [AluStep("MUL", region, imm=factor)]
+
+
+# --- ALU steps of graph.qadd and graph.rescale: exact products, then graph.requantize's tail ---
+
+
+def exact_multiply_steps(region: int, scratch: tuple[int, int], m: int, p: int) -> list[AluStep]:
+    """region := region · m with no bit dropped (|region · m| < 2^31): Horner's scheme from the
+    most significant p-bit piece, v = v · 2^p + t · m_j (SHR by −p is a left shift), with t kept
+    in scratch[0] and each t · m_j formed in scratch[1]. Every intermediate is at most |t · m|."""
+    if m in (0, 1):
+        return [AluStep("MUL", region, imm=0)] if m == 0 else []
+    k = -(-m.bit_length() // p)
+    pieces = [(m >> (j * p)) & ((1 << p) - 1) for j in range(k)]
+    if k == 1:
+        return [AluStep("MUL", region, imm=m)]
+    t, term = scratch
+    steps = [AluStep("MUL", t, imm=0), AluStep("ADD", t, src=region)]
+    steps.append(AluStep("MUL", region, imm=pieces[-1]))
+    for j in reversed(range(k - 1)):
+        steps.append(AluStep("SHR", region, imm=-p))
+        if pieces[j]:
+            steps += [AluStep("MUL", term, imm=0), AluStep("ADD", term, src=t)]
+            steps += [AluStep("MUL", term, imm=pieces[j]), AluStep("ADD", region, src=term)]
+    return steps
+
+
+def qadd_steps(za, zb, ma, mb, shift, zero_point, lo, hi, p=MAX_PIECE_BITS) -> list[AluStep]:
+    """graph.qadd on the ALU: lhs in region 0, rhs in region 1 (int8 loaded into accumulators),
+    regions 2 and 3 scratch; the sum then takes graph.requantize's rounding shift and clip."""
+    steps = [AluStep("ADD", 0, imm=-za)] + exact_multiply_steps(0, (2, 3), ma, p)
+    steps += [AluStep("ADD", 1, imm=-zb)] + exact_multiply_steps(1, (2, 3), mb, p)
+    steps.append(AluStep("ADD", 0, src=1))
+    return steps + Requant(shift, zero_point, lo, hi).steps()
+
+
+def rescale_steps(zx, m, shift, zero_point, lo, hi, p=MAX_PIECE_BITS) -> list[AluStep]:
+    """graph.rescale on the ALU: x in region 0, regions 1 and 2 scratch."""
+    steps = [AluStep("ADD", 0, imm=-zx)] + exact_multiply_steps(0, (1, 2), m, p)
+    return steps + Requant(shift, zero_point, lo, hi).steps()

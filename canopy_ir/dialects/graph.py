@@ -620,7 +620,12 @@ class PadOp(_Shaped):
 @irdl_op_definition
 class PoolOp(_Shaped):
     """2-D max or average pooling over NCHW (`kind` max|avg); pads (top, left, bottom, right).
-    The result shape may exceed the padded input (ceil_mode): extra windows are clipped."""
+    The result shape may exceed the padded input (ceil_mode): extra windows are clipped.
+
+    On integers only `max` is defined: the maximum over the window's positions inside the input,
+    so the padding never wins (as padding with the type's minimum, −128 for int8); it is exact
+    on quantized tensors because dequantization is increasing. Integer averages are
+    `graph.qavg_pool`."""
 
     name = "graph.pool"
     kind = prop_def(StringAttr)
@@ -745,6 +750,167 @@ class LayerNormOp(_WithParams):
         )
 
 
+# ---- integer forms of quantized Add, requantization and average pooling (import-qdq) ---------
+# Their int8 operands carry zero points; each op documents its exact integer formula. Rounding
+# shifts round half up (ADD 2^(s-1), arithmetic SHR), as graph.requantize's: ONNX's float
+# QuantizeLinear rounds half to even, so results differ by one step at most, at (near-)ties.
+
+# |x - zero point| <= 255 for int8, so a multiplier below 2^22 keeps each product and the sum of
+# two under 2^31: the ALU forms them exactly (MUL in pieces, SHR by -p, ADD).
+MAX_RESCALE_MULTIPLIER = 1 << 22
+
+
+def _verify_int8(op: GraphOp, *values: SSAValue) -> None:
+    for v in values:
+        t = elem_of(v)
+        if not _is_int(t, 8) or is_unsigned(t):
+            raise VerifyException(f"{op.name} takes and gives int8 tensors")
+
+
+def _verify_requant_tail(op: GraphOp, zero_points: Sequence[str]) -> None:
+    lo, hi = op.clip_min.value.data, op.clip_max.value.data
+    if not -128 <= lo <= hi <= 127:
+        raise VerifyException(f"{op.name}: clip range [{lo}, {hi}] is not inside int8")
+    if not 0 <= op.shift.value.data <= 31:
+        raise VerifyException(f"{op.name}: shift must be within 0..31")
+    for name in (*zero_points, "zero_point"):
+        if not -128 <= getattr(op, name).value.data <= 127:
+            raise VerifyException(f"{op.name}: {name} must be an int8 value")
+
+
+def _narrowed(op: GraphOp, clip_min: int, clip_max: int | None) -> GraphOp:
+    """A copy of `op` whose clip is narrowed (a fused ReLU, ReLU6 or Clip)."""
+    props = dict(op.properties)
+    props["clip_min"] = int_attr(max(op.clip_min.value.data, clip_min))
+    if clip_max is not None:
+        props["clip_max"] = int_attr(min(op.clip_max.value.data, clip_max))
+    return type(op).create(
+        operands=list(op.operands), result_types=[op.output.type], properties=props
+    )
+
+
+@irdl_op_definition
+class QAddOp(_ElementwiseBinary):
+    """Addition of two int8 tensors with their own scales and zero points, to int8 (a quantized
+    residual Add; numpy broadcasting):
+
+        u = lhs_multiplier · (lhs − lhs_zero_point) + rhs_multiplier · (rhs − rhs_zero_point)
+        y = clip(((u + 2^(shift−1)) >> shift) + zero_point, clip_min, clip_max)
+
+    with multiplier / 2^shift ≈ s_operand / s_y. u is exact: multipliers below
+    MAX_RESCALE_MULTIPLIER keep it inside 31 bits (ALU steps: canopy_ir.quant.qadd_steps).
+    """
+
+    name = "graph.qadd"
+    lhs_zero_point = prop_def(IntegerAttr)
+    rhs_zero_point = prop_def(IntegerAttr)
+    lhs_multiplier = prop_def(IntegerAttr)
+    rhs_multiplier = prop_def(IntegerAttr)
+    shift = prop_def(IntegerAttr)
+    zero_point = prop_def(IntegerAttr)
+    clip_min = prop_def(IntegerAttr)
+    clip_max = prop_def(IntegerAttr)
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: TensorType, **params: int):
+        IRDLOperation.__init__(
+            self, operands=[lhs, rhs], properties=_props(params), result_types=[result_type]
+        )
+
+    def with_clip(self, clip_min: int, clip_max: int | None = None) -> QAddOp:
+        return _narrowed(self, clip_min, clip_max)
+
+    def verify_(self) -> None:
+        super().verify_()
+        _verify_int8(self, self.lhs, self.rhs, self.output)
+        _verify_requant_tail(self, ("lhs_zero_point", "rhs_zero_point"))
+        for m in (self.lhs_multiplier, self.rhs_multiplier):
+            if not 0 <= m.value.data < MAX_RESCALE_MULTIPLIER:
+                raise VerifyException(f"{self.name}: multipliers must be in [0, 2^22)")
+
+
+@irdl_op_definition
+class RescaleOp(_Shaped):
+    """int8 → int8 with other scale and zero point (a QuantizeLinear of a DequantizeLinear whose
+    parameters differ, e.g. a Concat input):
+
+        y = clip((((x − input_zero_point) · multiplier + 2^(shift−1)) >> shift) + zero_point,
+                 clip_min, clip_max)
+
+    with multiplier / 2^shift ≈ s_x / s_y; the product is exact (multiplier below
+    MAX_RESCALE_MULTIPLIER; ALU steps: canopy_ir.quant.rescale_steps).
+    """
+
+    name = "graph.rescale"
+    input_zero_point = prop_def(IntegerAttr)
+    multiplier = prop_def(IntegerAttr)
+    shift = prop_def(IntegerAttr)
+    zero_point = prop_def(IntegerAttr)
+    clip_min = prop_def(IntegerAttr)
+    clip_max = prop_def(IntegerAttr)
+
+    def with_clip(self, clip_min: int, clip_max: int | None = None) -> RescaleOp:
+        return _narrowed(self, clip_min, clip_max)
+
+    def verify_(self) -> None:
+        _verify_int8(self, self.input, self.output)
+        if shape_of(self.input) != shape_of(self.output):
+            raise VerifyException("rescale keeps the shape of its input")
+        _verify_requant_tail(self, ("input_zero_point",))
+        if not 0 <= self.multiplier.value.data < MAX_RESCALE_MULTIPLIER:
+            raise VerifyException(f"{self.name}: the multiplier must be in [0, 2^22)")
+
+
+@irdl_op_definition
+class QAvgPoolOp(_Shaped):
+    """Average pooling of an int8 tensor to int8 (quantized AveragePool, GlobalAveragePool and
+    ReduceMean over H, W): a sum, then a requantization by the window's element count. For the
+    output position (i, j), W = the (dilated) window's positions:
+
+        u = Σ_{p ∈ W ∩ input} (x[p] − input_zero_point)     (padding is the real value 0)
+        c = |W ∩ padded input| if count_include_pad else |W ∩ input|
+        t = (u + 2^(pre_shift−1)) >> pre_shift              (if pre_shift > 0)
+        y = clip(((t · M(c) + 2^(shift−1)) >> shift) + zero_point, clip_min, clip_max)
+
+    M(c) = multipliers[0] when there is one (every window has the same count), else
+    multipliers[c − 1] (one per possible count, kernel area entries); M(c) / 2^(pre_shift + shift)
+    ≈ s_x / (s_y · c). Positions past the padded input (ceil_mode) never count. The requantization
+    is graph.requantize's (canopy_ir.quant.Requant), with a multiplier chosen per position.
+    """
+
+    name = "graph.qavg_pool"
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    count_include_pad = prop_def(IntegerAttr)
+    input_zero_point = prop_def(IntegerAttr)
+    multipliers = prop_def(DenseArrayBase)
+    pre_shift = prop_def(IntegerAttr)
+    shift = prop_def(IntegerAttr)
+    zero_point = prop_def(IntegerAttr)
+    clip_min = prop_def(IntegerAttr)
+    clip_max = prop_def(IntegerAttr)
+
+    def with_clip(self, clip_min: int, clip_max: int | None = None) -> QAvgPoolOp:
+        return _narrowed(self, clip_min, clip_max)
+
+    def verify_(self) -> None:
+        _verify_int8(self, self.input, self.output)
+        xs, ys = shape_of(self.input), shape_of(self.output)
+        if len(xs) != 4 or len(ys) != 4 or xs[:2] != ys[:2]:
+            raise VerifyException("qavg_pool maps N x C x H x W to N x C x OH x OW")
+        kh, kw = self.kernel.get_values()
+        m = self.multipliers.get_values()
+        if len(m) not in (1, kh * kw) or any(not 0 <= v < 2**31 for v in m):
+            raise VerifyException(
+                "qavg_pool needs one multiplier, or one per possible count (kernel area), "
+                "each in [0, 2^31)"
+            )
+        if not 0 <= self.pre_shift.value.data <= 31:
+            raise VerifyException("qavg_pool pre_shift must be within 0..31")
+        _verify_requant_tail(self, ("input_zero_point",))
+
+
 Graph = Dialect(
     "graph",
     [
@@ -780,6 +946,9 @@ Graph = Dialect(
         GatherOp,
         BatchNormOp,
         LayerNormOp,
+        QAddOp,
+        RescaleOp,
+        QAvgPoolOp,
     ],
     [],
 )

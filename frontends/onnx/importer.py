@@ -218,7 +218,9 @@ class _Importer:
         """Alternate ONNX shape inference and constant folding until nothing changes: folded
         shape subgraphs make later shapes static (e.g. a Reshape whose shape is computed)."""
         folded: set[int] = set()
-        for _ in range(8):
+        # Each contrib op whose output type only we compute may cost one more round.
+        contrib = sum(n.domain not in ("", "ai.onnx") for n in self.model.graph.node)
+        for _ in range(8 + contrib):
             self._infer_shapes(folded)
             changed = False
             for i, node in enumerate(self.model.graph.node):
@@ -235,7 +237,15 @@ class _Importer:
 
     def _contrib_shape(self, node: onnx.NodeProto) -> bool:
         """Output types of contrib ops ONNX shape inference does not know (onnxruntime's
-        com.microsoft.QGemm): computed here, handed to the next inference round."""
+        com.microsoft.QGemm, and those in CONTRIB_SHAPES): computed here, handed to the next
+        inference round."""
+        infer = CONTRIB_SHAPES.get((node.domain, node.op_type))
+        if infer is not None and node.output[0] not in self.types:
+            inferred = infer(self, node)
+            if inferred is None:
+                return False
+            self.types[node.output[0]] = self.contrib_types[node.output[0]] = inferred
+            return True
         if (
             node.domain != "com.microsoft"
             or node.op_type != "QGemm"
@@ -368,6 +378,9 @@ Converter = Callable[[_Importer, onnx.NodeProto], None]
 # Default-domain ops by op type; other domains' (onnxruntime's contrib ops) by (domain, op type).
 CONVERTERS: dict[str, Converter] = {}
 CONTRIB_CONVERTERS: dict[tuple[str, str], Converter] = {}
+# Output types of contrib ops, by (domain, op type): computed from the types known so far, or
+# None while they are not known yet.
+CONTRIB_SHAPES: dict[tuple[str, str], Callable[[_Importer, onnx.NodeProto], TensorType | None]] = {}
 
 
 def register(converters: dict[str, Converter], domain: str = "") -> None:

@@ -1,6 +1,8 @@
 """Converters of quantized ops: QuantizeLinear, DequantizeLinear (per tensor or per axis), the
-QLinear ops and onnxruntime's com.microsoft.QGemm as quantize(op(dequantize...)) (the QDQ form
-that the import-qdq pass maps onto integer arithmetic), and ConvInteger / MatMulInteger."""
+QLinear ops and onnxruntime's contrib ops (com.microsoft QGemm, QLinearAdd, QLinearMul,
+QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QLinearSigmoid) as
+quantize(op(dequantize...)) (the QDQ form that the import-qdq pass maps onto integer arithmetic, or
+leaves as a float island), and ConvInteger / MatMulInteger."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from xdsl.dialects.builtin import TensorType, f32, i32
 from xdsl.ir import SSAValue
 
 from canopy_ir.dialects import graph
-from canopy_ir.errors import FrontendError
-from canopy_ir.frontends.onnx.importer import _Importer, register
+from canopy_ir.errors import FrontendError, QuantizationError
+from canopy_ir.frontends.onnx.importer import CONTRIB_SHAPES, _Importer, register
 from canopy_ir.frontends.onnx.nodes import attributes, opt_input, unsupported, where
 from canopy_ir.frontends.onnx.ops.common import binary, fresh_const
 from canopy_ir.frontends.onnx.ops.nn import conv_pads
@@ -33,6 +35,14 @@ def _quant_params(imp, node, scale_i: int, zp_i: int) -> tuple[float, int, np.dt
     return s, int(zp.reshape(-1)[0]), zp.dtype
 
 
+def _asymmetric(node: onnx.NodeProto, tensor: str) -> QuantizationError:
+    """Per-axis zero points other than 0 (asymmetric per-channel weights): the error to raise."""
+    return QuantizationError(
+        f"weights '{tensor}' must be symmetric int8 (per-channel zero points other than 0)",
+        where(node),
+    )
+
+
 def _quantize(imp: _Importer, node: onnx.NodeProto) -> None:
     scale, zp, dtype = _quant_params(imp, node, 1, 2)
     x = imp.value(node.input[0], node)
@@ -46,7 +56,7 @@ def _dequantize(imp: _Importer, node: onnx.NodeProto) -> None:
         x = imp.value(node.input[0], node)
         zp = imp.consts.get(node.input[2]) if opt_input(node, 2) else None
         if zp is not None and np.any(zp != 0):
-            raise unsupported(node, "per-axis quantization with non-zero zero points")
+            raise _asymmetric(node, node.input[0])
         if attributes(node).get("block_size", 0):
             raise unsupported(node, "blocked quantization")
         axis = attributes(node).get("axis", 1) % len(graph.shape_of(x))
@@ -74,7 +84,7 @@ def _dq_weight(imp, node, name: str, scale_i: int, zp_i: int, axis: int) -> SSAV
         return _dq(imp, node, name, scale_i, zp_i)
     zp = imp.consts.get(node.input[zp_i]) if opt_input(node, zp_i) else None
     if zp is not None and np.any(zp != 0):
-        raise unsupported(node, "per-channel weights with non-zero zero points")
+        raise _asymmetric(node, name)
     value = imp.value(name, node)
     return imp.emit(graph.DequantizeChannelsOp(value, scale.reshape(-1), axis), node).output
 
@@ -84,6 +94,13 @@ def _qlinear(imp: _Importer, node: onnx.NodeProto) -> None:
     that import-qdq turns into integer arithmetic (weights per tensor or per output channel)."""
     conv = node.op_type == "QLinearConv"
     x = _dq(imp, node, node.input[0], 1, 2)
+    b_const = imp.consts.get(node.input[3])
+    if not conv and b_const is not None and b_const.ndim == 2 and len(graph.shape_of(x)) == 2:
+        # x · B with constant B is a dense layer over Bᵀ (per-column scales become per-row)
+        w = _dq_weight(imp, node, fresh_const(imp, node.input[3], b_const.T), 4, 5, axis=0)
+        out = imp.out_type(node)
+        y = imp.emit(graph.DenseOp(x, w, None, TensorType(f32, out.get_shape())), node).output
+        return _quantized(imp, node, y, 6, 7)
     w = _dq_weight(imp, node, node.input[3], 4, 5, axis=0 if conv else 1)
     y_scale, y_zp, y_dtype = _quant_params(imp, node, 6, 7)
     out = imp.out_type(node)
@@ -126,7 +143,7 @@ def _qgemm(imp: _Importer, node: onnx.NodeProto) -> None:
     if b_scale.size > 1:
         zp = imp.consts.get(node.input[5]) if opt_input(node, 5) else None
         if zp is not None and np.any(zp != 0):
-            raise unsupported(node, "per-channel B with non-zero zero points")
+            raise _asymmetric(node, b_name)
         w_dq = imp.emit(graph.DequantizeChannelsOp(w_val, b_scale.reshape(-1), 0), node).output
     else:
         scale, zp, _ = _quant_params(imp, node, 4, 5)
@@ -148,6 +165,138 @@ def _qgemm(imp: _Importer, node: onnx.NodeProto) -> None:
         imp.set(node, graph.QuantizeOp(y, y_scale, y_zp, out))
     else:
         imp.values[node.output[0]] = y
+
+
+# ---- onnxruntime's QOperator contrib ops (com.microsoft), as model-zoo int8 models use them ----
+def _quantized(imp, node, y: SSAValue, scale_i: int, zp_i: int) -> None:
+    """The node's output: quantize(y) with the scale and zero point of inputs scale_i, zp_i."""
+    scale, zp, _ = _quant_params(imp, node, scale_i, zp_i)
+    imp.set(node, graph.QuantizeOp(y, scale, zp, imp.out_type(node)))
+
+
+def _float(t: TensorType) -> TensorType:
+    return TensorType(f32, t.get_shape())
+
+
+def _channels_first(node: onnx.NodeProto) -> None:
+    if attributes(node).get("channels_last", 0):
+        raise unsupported(node, "channels_last=1")
+
+
+def _qlinear_binary(cls):
+    """QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp)."""
+
+    def convert(imp: _Importer, node: onnx.NodeProto) -> None:
+        a = _dq(imp, node, node.input[0], 1, 2)
+        b = _dq(imp, node, node.input[3], 4, 5)
+        _quantized(imp, node, binary(imp, node, cls, a, b, _float(imp.out_type(node))), 6, 7)
+
+    return convert
+
+
+def _qlinear_global_average_pool(imp: _Importer, node: onnx.NodeProto) -> None:
+    _channels_first(node)
+    x = _dq(imp, node, node.input[0], 1, 2)
+    axes = list(range(2, len(graph.shape_of(x))))
+    mean = graph.ReduceOp(x, _float(imp.out_type(node)), fn="mean", axes=axes, keepdims=1)
+    _quantized(imp, node, imp.emit(mean, node).output, 3, 4)
+
+
+def _qlinear_average_pool(imp: _Importer, node: onnx.NodeProto) -> None:
+    _channels_first(node)
+    a = attributes(node)
+    x = _dq(imp, node, node.input[0], 1, 2)
+    if len(graph.shape_of(x)) != 4:
+        raise unsupported(node, f"{len(graph.shape_of(x)) - 2}-D pooling (only 2-D)")
+    out = imp.out_type(node)
+    kernel = list(a["kernel_shape"])
+    strides, dil = list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1]))
+    pads = conv_pads(a, graph.shape_of(x)[2:], kernel, strides, dil, out.get_shape()[2:])
+    pool = graph.PoolOp(
+        x,
+        _float(out),
+        kind="avg",
+        kernel=kernel,
+        strides=strides,
+        pads=pads,
+        dilations=dil,
+        count_include_pad=a.get("count_include_pad", 0),
+    )
+    _quantized(imp, node, imp.emit(pool, node).output, 3, 4)
+
+
+def _qlinear_concat(imp: _Importer, node: onnx.NodeProto) -> None:
+    """QLinearConcat(Y_scale, Y_zp, X0, X0_scale, X0_zp, X1, ...)."""
+    xs = [_dq(imp, node, node.input[i], i + 1, i + 2) for i in range(2, len(node.input), 3)]
+    out = imp.out_type(node)
+    axis = attributes(node)["axis"] % len(out.get_shape())
+    _quantized(imp, node, imp.emit(graph.ConcatOp(xs, axis, _float(out)), node).output, 0, 1)
+
+
+def _qlinear_sigmoid(imp: _Importer, node: onnx.NodeProto) -> None:
+    x = _dq(imp, node, node.input[0], 1, 2)
+    _quantized(imp, node, imp.emit(graph.UnaryOp(x, "sigmoid"), node).output, 3, 4)
+
+
+# Output types of the contrib ops (ONNX shape inference does not know them): the shape from the
+# inputs' and the element type of the output zero point (uint8 when it is absent).
+def _out_elem(imp, node, zp_i: int):
+    name = opt_input(node, zp_i)
+    return elem_of_numpy(imp.consts[name].dtype if name in imp.consts else np.dtype(np.uint8))
+
+
+def _shape_binary(imp: _Importer, node: onnx.NodeProto) -> TensorType | None:
+    a, b = imp._type_or_const(node.input[0]), imp._type_or_const(node.input[3])
+    if a is None or b is None:
+        return None
+    return TensorType(_out_elem(imp, node, 7), np.broadcast_shapes(a, b))
+
+
+def _shape_unary(imp: _Importer, node: onnx.NodeProto) -> TensorType | None:
+    x = imp._type_or_const(node.input[0])
+    return None if x is None else TensorType(_out_elem(imp, node, 4), x)
+
+
+def _shape_global_pool(imp: _Importer, node: onnx.NodeProto) -> TensorType | None:
+    x = imp._type_or_const(node.input[0])
+    if x is None:
+        return None
+    ones = [1] * (len(x) - 2)
+    channels_last = attributes(node).get("channels_last", 0)
+    shape = (x[0], *ones, x[-1]) if channels_last else (x[0], x[1], *ones)
+    return TensorType(_out_elem(imp, node, 4), shape)
+
+
+def _shape_concat(imp: _Importer, node: onnx.NodeProto) -> TensorType | None:
+    shapes = [imp._type_or_const(n) for n in node.input[2::3]]
+    if not shapes or any(s is None for s in shapes):
+        return None
+    axis = attributes(node)["axis"] % len(shapes[0])
+    shape = list(shapes[0])
+    shape[axis] = sum(s[axis] for s in shapes)
+    return TensorType(_out_elem(imp, node, 1), shape)
+
+
+def _shape_average_pool(imp: _Importer, node: onnx.NodeProto) -> TensorType | None:
+    """ONNX's own AveragePool shape inference (pads, auto_pad, ceil_mode), channels first."""
+    x = imp._type_or_const(node.input[0])
+    if x is None:
+        return None
+    a = {k: v for k, v in attributes(node).items() if k != "channels_last"}
+    pool = onnx.helper.make_node("AveragePool", ["x"], ["y"], **a)
+    g = onnx.helper.make_graph(
+        [pool],
+        "shape",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, x)],
+        [onnx.helper.make_empty_tensor_value_info("y")],
+    )
+    model = onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", 19)])
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception as exc:  # onnx raises InferenceError and friends
+        raise FrontendError(f"cannot infer the output shape: {exc}", where(node)) from None
+    dims = [d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim]
+    return TensorType(_out_elem(imp, node, 4), dims)
 
 
 def _integer(imp: _Importer, node: onnx.NodeProto) -> None:
@@ -193,4 +342,25 @@ register(
         "MatMulInteger": _integer,
     }
 )
-register({"QGemm": _qgemm}, domain="com.microsoft")
+register(
+    {
+        "QGemm": _qgemm,
+        "QLinearAdd": _qlinear_binary(graph.AddOp),
+        "QLinearMul": _qlinear_binary(graph.MulOp),
+        "QLinearGlobalAveragePool": _qlinear_global_average_pool,
+        "QLinearAveragePool": _qlinear_average_pool,
+        "QLinearConcat": _qlinear_concat,
+        "QLinearSigmoid": _qlinear_sigmoid,
+    },
+    domain="com.microsoft",
+)
+CONTRIB_SHAPES.update(
+    {
+        ("com.microsoft", "QLinearAdd"): _shape_binary,
+        ("com.microsoft", "QLinearMul"): _shape_binary,
+        ("com.microsoft", "QLinearGlobalAveragePool"): _shape_global_pool,
+        ("com.microsoft", "QLinearAveragePool"): _shape_average_pool,
+        ("com.microsoft", "QLinearConcat"): _shape_concat,
+        ("com.microsoft", "QLinearSigmoid"): _shape_unary,
+    }
+)

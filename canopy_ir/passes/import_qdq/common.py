@@ -1,0 +1,46 @@
+"""What import-qdq's patterns share: reading quantization parameters, recognising int8 tensors
+that a `graph.dequantize` turns into floats, rebuilding layout ops on other element types."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import TensorType, i8
+from xdsl.ir import Operation, SSAValue
+
+from canopy_ir.dialects import graph
+
+
+def dq_params(op: graph.DequantizeOp | graph.QuantizeOp) -> tuple[float, int]:
+    return op.scale.value.data, op.zero_point.value.data
+
+
+def is_int8(value: SSAValue) -> bool:
+    """A signed 8-bit tensor (uint8 ones are made int8 first, see `signed`)."""
+    return graph.elem_of(value) == i8
+
+
+def int8_dequantize(value: SSAValue) -> graph.DequantizeOp | None:
+    """The per-tensor dequantize of an int8 tensor that produces `value`, if any."""
+    dq = value.owner
+    return dq if isinstance(dq, graph.DequantizeOp) and is_int8(dq.input) else None
+
+
+def where(op: Operation) -> str:
+    return f"node '{op.node_name}'" if isinstance(op, graph.GraphOp) else op.name
+
+
+def retyped(op: Operation, operand: SSAValue, elem, **props) -> Operation:
+    """`op` (one operand, one result) rebuilt over `operand` with result element type `elem` and
+    the same shape, properties (some replaced by `props`) and attributes."""
+    properties = dict(op.properties)
+    for key, value in props.items():
+        properties[key] = value
+    return type(op).create(
+        operands=[operand],
+        result_types=[TensorType(elem, graph.shape_of(op.results[0]))],
+        properties=properties,
+        attributes=dict(op.attributes),
+    )
+
+
+def int8_type(value: SSAValue) -> TensorType:
+    return TensorType(i8, graph.shape_of(value))
