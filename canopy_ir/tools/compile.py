@@ -1,7 +1,6 @@
 """`canopy-compile model.onnx -o model.canopy` (or `python -m canopy_ir.compile`): compile an ONNX
 model for the card. Float models are quantized on the way (calibration options below); int8
-QDQ/QOperator models with symmetric activations (onnxruntime's quantize_static with
-ActivationSymmetric=True) import as they are."""
+QDQ/QOperator models (onnxruntime's quantize_static, its defaults included) import as they are."""
 
 from __future__ import annotations
 
