@@ -20,10 +20,24 @@ def _shape(value) -> list[int]:
     return [int(d) for d in graph.shape_of(value)]
 
 
+# Accelerator kernels of their own without multiply-accumulates (pooling, adds, layout copies).
+KERNEL_OPS = (
+    graph.PoolOp,
+    graph.QAvgPoolOp,
+    graph.QAddOp,
+    graph.RescaleOp,
+    graph.ConcatOp,
+    graph.PadOp,
+)
+
+
 def _conv_label(op: graph.Conv2dOp) -> str:
     kh, kw = _shape(op.weight)[2:]
     strides = op.strides.get_values()
+    group, channels = op.group.value.data, _shape(op.input)[1]
     label = f"conv {kh}x{kw}"
+    if group > 1:
+        label = ("depthwise " if group == channels else f"grouped({group}) ") + label
     if any(s != 1 for s in strides):
         label += f" /{strides[0]}"
     return label
@@ -47,6 +61,11 @@ def layer_info(module: ModuleOp) -> list[dict]:
             out = _shape(op.output)
             macs = int(np.prod(out)) * _shape(op.input)[-1]
             row = _row(op.node_name, "dense", _shape(op.input), out, macs, target)
+        elif isinstance(op, KERNEL_OPS) and target == ACCELERATOR:
+            # a zero-point pad carries its convolution's node name: keep both rows
+            name = op.node_name + (".pad" if isinstance(op, graph.PadOp) else "")
+            label = op.name.removeprefix("graph.")
+            row = _row(name, label, _shape(op.operands[0]), _shape(op.results[0]), 0, target)
         elif target != HOST or is_boundary(op):
             continue  # fused into an accelerator layer, or not partitioned yet
         else:

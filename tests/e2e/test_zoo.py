@@ -120,8 +120,8 @@ def test_command_line(tmp_path, capsys):
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
 def test_real_networks_compile_and_run_with_host_fallback(name, tmp_path, capsys):
     """A float ResNet-18 / MobileNetV2 quantized by the compiler runs end to end: what the
-    accelerator cannot run yet (pooling, residual adds, depthwise convolutions) runs on the host,
-    the summary says so, and the card's result equals the integer graph interpreter's."""
+    accelerator does not run (the float residual adds the compiler's quantization leaves) runs on
+    the host, the summary says so, and the card's result equals the integer graph interpreter's."""
     import canopy_ir
     from canopy_ir.compiler.driver import compile_model
     from canopy_ir.tools.compile import main as compile_main

@@ -15,7 +15,10 @@ activation in place.
 
 Modules: `support` (what the accelerator runs: the partition's one source of truth), `pass_`
 (the pass: graph walk, tensor declarations, host ops), `tiling` (geometry and tiling search),
-`fields` (input windows, DMA field splitting), `emitter` (the tile program of one layer); the
+`fields` (input windows, DMA field splitting), `emitter` (the tile program of a dense convolution
+or dense layer); the other lowerings: `pool` (max and average pooling), `eltwise` (residual add,
+rescale), `grouped` (depthwise and grouped convolution), `placement` (concat, zero-point pad,
+layout-only reshapes), with `window` (their tiling) and `kit` (shared emit helpers); the
 requantization arithmetic is `canopy_ir.quant`'s.
 """
 

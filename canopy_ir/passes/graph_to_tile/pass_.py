@@ -1,7 +1,11 @@
 """The `graph-to-tile` pass: walks the graph module, declares a `tile.tensor` per DRAM tensor
-(activations packed, weights packed into the weight pool), and lowers each int8 convolution or
-dense layer with its requantization to a `tile.kernel` (tiling.py chooses the tile sizes,
-emitter.py emits the program)."""
+(activations packed, weights packed into the weight pool), and lowers each accelerator op to a
+`tile.kernel`: int8 convolutions and dense layers with their requantization here (tiling.py
+chooses the tile sizes, emitter.py emits the program); grouped and depthwise convolutions
+(grouped.py), max and average pooling (pool.py), residual adds and rescales (eltwise.py),
+channel concatenation and constant padding (placement.py). Layout-only reshapes share their
+input's DRAM tensor, and concatenation inputs whose producers can store them in place are views
+of the concatenation (placement.py), so neither moves data."""
 
 from __future__ import annotations
 
@@ -39,12 +43,15 @@ from canopy_ir.hw.layout import (
     packed_activation_shape,
 )
 from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
+from canopy_ir.passes.graph_to_tile import eltwise, grouped, placement, pool
 from canopy_ir.passes.graph_to_tile.emitter import KernelEmitter
+from canopy_ir.passes.graph_to_tile.kit import diagonal_elements
 from canopy_ir.passes.graph_to_tile.support import (
     ACCELERATOR,
     PAD_MAX,
     REASON,
     annotate,
+    layout_reshape,
     target_of,
 )
 from canopy_ir.passes.graph_to_tile.tiling import ConvGeometry, choose_tiling
@@ -60,6 +67,9 @@ class _Lowering:
         self.host_decls: list[host.TensorOp] = []
         self.host_of: dict[SSAValue, str] = {}  # host tensors
         self.names: set[str] = set()
+        self.identity_tensor: str | None = None
+        self.shares: dict[SSAValue, SSAValue] = {}
+        self.views: dict[str, tuple[str, int]] = {}  # a view: (tensor, element offset)
 
     def unique(self, name: str) -> str:
         unique, n = name, 1
@@ -90,6 +100,9 @@ class _Lowering:
         return unique
 
     def activation(self, value: SSAValue, name: str, role: str = "scratch", **attrs) -> str:
+        shared = self.root_of(value)  # layout-only reshapes: one DRAM tensor for all sides
+        if value not in self.tensor_of and shared in self.tensor_of:
+            self.tensor_of[value] = self.tensor_of[shared]
         if value not in self.tensor_of:
             shape = graph.shape_of(value)
             self.tensor_of[value] = self.declare(
@@ -100,11 +113,25 @@ class _Lowering:
                 logical_shape=shape,
                 **attrs,
             )
+            self.tensor_of[shared] = self.tensor_of[value]
         return self.tensor_of[value]
+
+    def root_of(self, value: SSAValue) -> SSAValue:
+        while value in self.shares:
+            value = self.shares[value]
+        return value
 
     def weight(self, name: str, array: np.ndarray, elem) -> str:
         key = self.pool.add(f"{name}.packed", array)
         return self.declare(key, array.shape, elem, "weight", weight=key)
+
+    def identity(self) -> str:
+        """The weight element I (BO × BI) by which a GEMM copies int8 into the accumulators."""
+        if self.identity_tensor is None:
+            self.identity_tensor = self.weight(
+                "canopy.identity", diagonal_elements([1], self.cfg), i8
+            )
+        return self.identity_tensor
 
     def run(self) -> None:
         cfg = self.cfg
@@ -119,6 +146,12 @@ class _Lowering:
         if any(target_of(op) is None for op in ops):
             annotate(self.module)  # not partitioned yet: the default assignment
         self.on_card = {op for op in ops if target_of(op) == ACCELERATOR}
+        self.shares: dict[SSAValue, SSAValue] = {}  # value -> a value with the same tensor
+        for op in ops:
+            if isinstance(op, graph.ReshapeOp) and op in self.on_card and layout_reshape(op):
+                a, b = self.root_of(op.input), self.root_of(op.output)
+                if a is not b:
+                    self.shares[b] = a
         in_names = string_list(self.module, "canopy.inputs")
         out_names = string_list(self.module, "canopy.outputs")
         self.input_name = {
@@ -151,6 +184,7 @@ class _Lowering:
                     name = self.returned[op.output]
                     self.activation(op.input, name, "output", **op.params, onnx_name=name)
                     self.boundary.add(op)
+        placement.plan_views(self, ops)
         for op in ops:
             if op in self.boundary:
                 continue
@@ -158,6 +192,7 @@ class _Lowering:
                 self.lower(op)
             else:
                 self.host(op)
+        placement.apply_views(self)
         for value, name in self.returned.items():
             if not isinstance(value.owner, graph.DequantizeOp) or value.owner not in self.boundary:
                 self.host_tensor(value, name, "output", onnx_name=name)
@@ -173,7 +208,19 @@ class _Lowering:
             return  # folded into the dense layers' weights / lowered with its producer
         if isinstance(op, graph.Conv2dOp | graph.DenseOp):
             users = [u.operation for u in op.output.uses]
+            if isinstance(op, graph.Conv2dOp) and op.group.value.data != 1:
+                return grouped.lower_grouped(self, op, users[0])
             return self.lower_linear(op, users[0])
+        lowering = {
+            graph.PoolOp: pool.lower_max_pool,
+            graph.QAvgPoolOp: pool.lower_avg_pool,
+            graph.QAddOp: eltwise.lower_eltwise,
+            graph.RescaleOp: eltwise.lower_eltwise,
+            graph.ConcatOp: placement.lower_concat,
+            graph.PadOp: placement.lower_pad,
+        }.get(type(op))
+        if lowering is not None:
+            return lowering(self, op)
         raise LoweringError(f"{op.name} has no accelerator lowering", f"node '{op.node_name}'")
 
     # --- the host's part ----------------------------------------------------------------------
