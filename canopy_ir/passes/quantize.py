@@ -3,7 +3,8 @@
 Takes: a float graph module (from the ONNX importer, no QuantizeLinear/DequantizeLinear).
 Produces: the same graph in QDQ form — every conv2d/dense reads `dequantize(quantize(x))`
 activations and dequantized int8 weights and int32 biases, and its result (after a following
-relu) is re-quantized — which `import-qdq` then folds into integer arithmetic.
+relu) is re-quantized; residual adds, pooling and channel concatenation read and produce
+quantized activations too — which `import-qdq` then folds into integer arithmetic.
 
 Activations are symmetric int8, one scale per tensor, from the calibration samples' absolute
 maximum (`method=minmax`) or a high percentile of |x| (`method=percentile`, ignores outliers).
@@ -155,7 +156,36 @@ class QuantizePass(ModulePass):
             quantized[value] = dq
             return dq
 
-        for layer in [o for o in module.walk() if isinstance(o, graph.Conv2dOp | graph.DenseOp)]:
+        def requantize_output(op, name: str) -> None:
+            """The op's result, after a relu that only it feeds, is re-quantized."""
+            out = op.results[0]
+            users = list(out.uses)
+            if len(users) == 1 and isinstance(users[0].operation, graph.ReluOp):
+                out = users[0].operation.output
+            consumers = list(out.uses)
+            if not consumers or out not in amax:
+                return
+            scale = symmetric_scale(amax[out], pow2)
+            q = named(
+                graph.QuantizeOp(out, scale, 0, TensorType(i8, graph.shape_of(out))),
+                f"{name}.output_Q",
+            )
+            dq = named(graph.DequantizeOp(q.output, scale, 0, out.type), f"{name}.output_DQ")
+            Rewriter.insert_op([q, dq], InsertPoint.after(out.owner))
+            for use in consumers:
+                use.operation.operands[use.index] = dq.output
+            quantized[out] = dq
+
+        for layer in list(module.walk()):
+            if _int8_friendly(layer):
+                # residual adds, pooling, concatenation: int8 in, int8 out (import-qdq turns
+                # them into graph.qadd / int8 max pooling / graph.qavg_pool / concat)
+                for i, operand in enumerate(layer.operands):
+                    layer.operands[i] = qdq(operand, layer).output
+                requantize_output(layer, layer.node_name)
+                continue
+            if not isinstance(layer, graph.Conv2dOp | graph.DenseOp):
+                continue
             if graph.elem_of(layer.output) != f32 or not isinstance(
                 layer.weight.owner, graph.ConstOp
             ):
@@ -181,21 +211,30 @@ class QuantizePass(ModulePass):
                 new_ops += [b_const, b_dq]
                 layer.operands[2] = b_dq.output
             Rewriter.insert_op(new_ops, InsertPoint.before(layer))
-            # the layer's result, after a relu that only it feeds, is re-quantized
-            out = layer.output
-            users = list(out.uses)
-            if len(users) == 1 and isinstance(users[0].operation, graph.ReluOp):
-                out = users[0].operation.output
-            consumers = list(out.uses)
-            if not consumers:
-                continue
-            scale = symmetric_scale(amax[out], pow2)
-            q = named(
-                graph.QuantizeOp(out, scale, 0, TensorType(i8, graph.shape_of(out))),
-                f"{name}.output_Q",
-            )
-            dq = named(graph.DequantizeOp(q.output, scale, 0, out.type), f"{name}.output_DQ")
-            Rewriter.insert_op([q, dq], InsertPoint.after(out.owner))
-            for use in consumers:
-                use.operation.operands[use.index] = dq.output
-            quantized[out] = dq
+            requantize_output(layer, name)
+
+
+def _int8_friendly(op) -> bool:
+    """Float ops that run on int8 tensors once their inputs and result are quantized: residual
+    adds of two same-shaped activations, max/average/global average pooling, channel
+    concatenation."""
+    if isinstance(op, graph.AddOp):
+        a, b = op.operands
+        return (
+            graph.elem_of(op.output) == f32
+            and graph.shape_of(a) == graph.shape_of(b)
+            and not isinstance(a.owner, graph.ConstOp)
+            and not isinstance(b.owner, graph.ConstOp)
+        )
+    if isinstance(op, graph.PoolOp | graph.ConcatOp):
+        return graph.elem_of(op.results[0]) == f32 and all(
+            not isinstance(v.owner, graph.ConstOp) for v in op.operands
+        )
+    if isinstance(op, graph.ReduceOp):  # global average pooling: a mean over H and W
+        return (
+            op.fn.data == "mean"
+            and graph.elem_of(op.output) == f32
+            and len(graph.shape_of(op.input)) == 4
+            and sorted(a % 4 for a in op.axes.get_values()) == [2, 3]
+        )
+    return False
