@@ -1,5 +1,23 @@
-"""OpenCL backend: the accelerator in OpenCL C and kernels generated from tile IR.
+"""OpenCL backend: the accelerator written in OpenCL C (`accel/vta.cl`) and `OpenCLCard`, which
+runs it on any OpenCL device behind the same `Device` protocol as the simulated card; kernels
+generated from tile IR live in `codegen/` (with `host_kernels.py`).
 
-Not built yet: `canopy-run --device opencl` reports that clearly. The simulated card
-(`backend.pcie.simcard`) is the reference every OpenCL device must match bit for bit.
+`accel/` holds the kernel source and the FPGA build scripts (Intel `aoc`, Xilinx `v++`);
+`defines.py` turns a hardware configuration into the kernel's `-D` defines; `runtime.py` finds
+devices and caches built programs; `stream.py` cuts a run into launches and reads the kernel's
+status; `card.py` is the card. pyopencl is imported only when a card is made (the `opencl`
+extra). The simulated card (`backend.pcie.simcard`) is the reference every OpenCL device must
+match bit for bit.
 """
+
+__all__ = ["OpenCLCard"]
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that `python -m canopy_ir.backend.opencl.defines` (the FPGA
+    # build scripts) does not import the module it runs twice.
+    if name == "OpenCLCard":
+        from canopy_ir.backend.opencl.card import OpenCLCard
+
+        return OpenCLCard
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
