@@ -43,9 +43,17 @@ from canopy_ir.hw.layout import (
     packed_activation_shape,
 )
 from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
-from canopy_ir.passes.graph_to_tile import eltwise, grouped, placement, pool
+from canopy_ir.passes.graph_to_tile.eltwise import lower_eltwise
 from canopy_ir.passes.graph_to_tile.emitter import KernelEmitter
+from canopy_ir.passes.graph_to_tile.grouped import lower_grouped
 from canopy_ir.passes.graph_to_tile.kit import diagonal_elements
+from canopy_ir.passes.graph_to_tile.placement import (
+    apply_views,
+    lower_concat,
+    lower_pad,
+    plan_views,
+)
+from canopy_ir.passes.graph_to_tile.pool import lower_avg_pool, lower_max_pool
 from canopy_ir.passes.graph_to_tile.support import (
     ACCELERATOR,
     PAD_MAX,
@@ -184,7 +192,7 @@ class _Lowering:
                     name = self.returned[op.output]
                     self.activation(op.input, name, "output", **op.params, onnx_name=name)
                     self.boundary.add(op)
-        placement.plan_views(self, ops)
+        plan_views(self, ops)
         for op in ops:
             if op in self.boundary:
                 continue
@@ -192,7 +200,7 @@ class _Lowering:
                 self.lower(op)
             else:
                 self.host(op)
-        placement.apply_views(self)
+        apply_views(self)
         for value, name in self.returned.items():
             if not isinstance(value.owner, graph.DequantizeOp) or value.owner not in self.boundary:
                 self.host_tensor(value, name, "output", onnx_name=name)
@@ -209,15 +217,15 @@ class _Lowering:
         if isinstance(op, graph.Conv2dOp | graph.DenseOp):
             users = [u.operation for u in op.output.uses]
             if isinstance(op, graph.Conv2dOp) and op.group.value.data != 1:
-                return grouped.lower_grouped(self, op, users[0])
+                return lower_grouped(self, op, users[0])
             return self.lower_linear(op, users[0])
         lowering = {
-            graph.PoolOp: pool.lower_max_pool,
-            graph.QAvgPoolOp: pool.lower_avg_pool,
-            graph.QAddOp: eltwise.lower_eltwise,
-            graph.RescaleOp: eltwise.lower_eltwise,
-            graph.ConcatOp: placement.lower_concat,
-            graph.PadOp: placement.lower_pad,
+            graph.PoolOp: lower_max_pool,
+            graph.QAvgPoolOp: lower_avg_pool,
+            graph.QAddOp: lower_eltwise,
+            graph.RescaleOp: lower_eltwise,
+            graph.ConcatOp: lower_concat,
+            graph.PadOp: lower_pad,
         }.get(type(op))
         if lowering is not None:
             return lowering(self, op)
