@@ -148,12 +148,18 @@ def main(argv: list[str] | None = None) -> None:
     text = table(rows)
     print(text)
     if not args.no_record:
-        stamp = f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores"
+        machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
         with open(ROOT / "BENCHMARKS.md", "a") as f:
-            f.write(
-                f"\n### onnxruntime quantize_static defaults, {args.size}x{args.size} "
-                f"({stamp})\n\n{text}\n"
-            )
+            for r in rows:
+                f.write(
+                    f"| {datetime.date.today()} | {machine} | `python -m bench.ort_int8` | "
+                    f"{r['model']} {args.size}x{args.size}, onnxruntime quantize_static defaults "
+                    f"| MACs on the accelerator {r['accel_macs']:.1%}, ops accelerator / host "
+                    f"{r['ops']}, compile {r['compile_s']:.1f} s, card {r['card_s']:.2f} s/img; "
+                    f"vs onnx.reference: within 1 LSB {r['within1']:.2%}, mean {r['mean']:.3f}, "
+                    f"max {r['max']}; onnxruntime (reference, same run): within 1 LSB "
+                    f"{r['ort_within1']:.2%}, mean {r['ort_mean']:.3f} |\n"
+                )
 
 
 if __name__ == "__main__":

@@ -153,9 +153,24 @@ def main(argv: list[str] | None = None) -> None:
     text = table(rows)
     print(text)
     if not args.no_record:
-        stamp = f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores"
-        with open(ROOT / "BENCHMARKS.md", "a") as f:
-            f.write(f"\n### Real networks, partition and quality ({stamp})\n\n{text}\n")
+        record(rows)
+
+
+def record(rows: list[dict]) -> None:
+    """One BENCHMARKS.md row per model, in the file's table."""
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    with open(ROOT / "BENCHMARKS.md", "a") as f:
+        for r in rows:
+            ort = "n/a" if r["ort_sqnr"] is None else f"{r['ort_sqnr']:.1f} dB"
+            f.write(
+                f"| {datetime.date.today()} | {machine} | `python -m bench.partition` | "
+                f"{r['model']} ({r['gmacs']:.2f} GMAC), quantized by the compiler from 8 "
+                f"calibration samples | MACs on the accelerator {r['accel_macs']:.1%}, ops "
+                f"accelerator / host {r['accel_ops']} / {r['host_ops']} (host: "
+                f"{r['host_kinds'] or 'none'}), compile {r['compile_s']:.1f} s, card "
+                f"{r['run_s']:.2f} s/img, SQNR vs float {r['sqnr']:.1f} dB; onnxruntime "
+                f"quantize_static int8 SQNR {ort} (reference, same run) |\n"
+            )
 
 
 if __name__ == "__main__":
