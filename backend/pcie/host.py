@@ -2,9 +2,10 @@
 tensors and ops, by segment) and the store the host ops run in (`HostValues`).
 
 `NumpyHostValues` keeps values as numpy arrays and runs each op with `canopy_ir.kernels`, the
-graph interpreter's own code. Another executor (e.g. one that keeps values on an OpenCL device
-and runs generated kernels) implements the same four methods; `Session` only moves values in and
-out of it where they cross to the card or leave the model.
+graph interpreter's own code. Another executor (`backend/opencl/host_values.py` keeps values on
+an OpenCL device and runs generated kernels) implements the same methods; `Session` only moves
+values in and out of it where they cross to the card or leave the model. A factory of stores may
+offer `bind(plan)`: `Session` calls it once with the `HostPlan`, e.g. to plan fusions.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class HostValues(Protocol):
 
     def put(self, name: str, value: np.ndarray) -> None: ...
 
+    def put_const(self, name: str, value: np.ndarray) -> None:
+        """A model constant: the same array on every run, so a store may keep it resident."""
+
     def get(self, name: str) -> np.ndarray: ...
 
     def run(self, op: dict, outputs: list[tuple[tuple[int, ...], str]]) -> None:
@@ -40,6 +44,8 @@ class NumpyHostValues:
 
     def put(self, name: str, value: np.ndarray) -> None:
         self.values[name] = value
+
+    put_const = put
 
     def get(self, name: str) -> np.ndarray:
         return self.values[name]

@@ -3,6 +3,12 @@ resident; each `run` moves only the inputs in and the outputs out.
 
 The artefact's DRAM addresses are relative to its arena; the session relocates them to where the
 arena lands in card memory (the loader's job on any system without shared virtual memory).
+
+The artefact's target (manifest["target"]) says which devices may run it: `sim` the simulated
+card; `accel-opencl` an OpenCL device, the accelerator running as an OpenCL kernel
+(`backend/opencl/card.py`) and the host ops as generated kernels; `opencl` an OpenCL device with
+no card at all, every op a generated kernel (`backend/opencl/host_values.py`). With OpenCL host
+values, the "host" seconds count enqueuing kernels; waiting for them lands in "output".
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from canopy_ir.backend.pcie.device import (
 )
 from canopy_ir.backend.pcie.host import HostPlan, HostValues, NumpyHostValues
 from canopy_ir.backend.pcie.simcard import SimCard
-from canopy_ir.errors import CanopyError, DeviceError
+from canopy_ir.errors import ArtefactError, CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import pack_activation, unpack_activation
@@ -64,23 +70,49 @@ class Counters:
 
 
 class Session:
-    """A compiled model resident on one card."""
+    """A compiled model resident on one card (or, for target opencl, on one OpenCL device)."""
 
     def __init__(
         self,
         artefact: Artefact | str | Path,
         device: Device | str = "sim",
         timeout: float = 60.0,
-        host_values: Callable[[], HostValues] = NumpyHostValues,
+        host_values: Callable[[], HostValues] | None = None,
     ):
-        """`host_values` makes the store the host ops run in for one run (numpy by default; an
-        accelerator-side executor keeps values on its device)."""
+        """`device`: "sim", "opencl" or "opencl:NAME|INDEX" (an OpenCL device by name substring
+        or index; default $CANOPY_OPENCL_DEVICE, else the first GPU), or a `Device`; it must
+        suit the target the artefact was compiled for. `host_values` makes the store the host
+        ops run in for one run (default: numpy for sim, generated OpenCL kernels on the OpenCL
+        device otherwise)."""
         self.artefact = artefact if isinstance(artefact, Artefact) else Artefact.load(artefact)
-        cfg = self.artefact.config
+        art, cfg = self.artefact, self.artefact.config
+        self.target = artefact_target(art)
+        kind, spec = device_kind(device)
+        check_target(self.target, kind, device)
+        self.host = HostPlan(art)
+        if host_values is None and kind == "opencl" and isinstance(device, str):
+            host_values = opencl_host_values(spec)  # a card object keeps numpy, as before
+        self.host_values = host_values or NumpyHostValues
+        bind = getattr(self.host_values, "bind", None)
+        if bind is not None:
+            bind(self.host)
+        self.timeout = timeout
+        self.counters = Counters()
+        self.inputs = art.io("input")  # quantized by the host, read by the card
+        self.outputs = art.io("output")  # written by the card, dequantized by the host
+        self.layers = art.instruction_layers()
+        self.segments = art.segments()
+        self.regions = {r.name: r for r in art.regions}
+        if self.target == "opencl":  # no accelerator: its stream is a lone FINISH, no card
+            if art.insn_count != 1 or art.regions:
+                raise ArtefactError("a target-opencl artefact holds accelerator instructions")
+            self.device = None
+            self.lock = threading.Lock()
+            return
         if device == "sim":
             device = SimCard(cfg)
         elif isinstance(device, str):
-            raise CanopyError(f"device '{device}' is not available (this build offers: sim)")
+            device = opencl_card(cfg, spec)
         card_cfg = getattr(device, "config", cfg)
         if card_cfg != cfg:
             raise DeviceError(
@@ -88,32 +120,23 @@ class Session:
                 "than the card implements; recompile with the card's vta_config.json"
             )
         self.device = device
-        self.timeout = timeout
-        self.counters = Counters()
         self.lock = _CARD_LOCKS.setdefault(id(device), threading.Lock())
         t = time.perf_counter()
-        art = self.artefact
         self.arena = device.alloc(art.arena_bytes, align=max(4096, arena_alignment(cfg)))
         self.insn_buf = device.alloc(len(art.insns), align=64)
         self._dma_in(self.arena, art.weights, 0)
         self._dma_in(self.arena, art.uops, art.uop_offset)
         self._dma_in(self.insn_buf, relocate(art.insns, cfg, self.arena.addr), 0)
         self.counters.seconds["upload"] += time.perf_counter() - t
-        self.inputs = art.io("input")  # quantized by the host, read by the card
-        self.outputs = art.io("output")  # written by the card, dequantized by the host
-        self.layers = art.instruction_layers()
-        self.segments = art.segments()
-        self.regions = {r.name: r for r in art.regions}
-        self.host = HostPlan(art)
-        self.host_values = host_values
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
         self.device.dma_to_device(ptr, data, offset)
         self.counters.bytes_to_device += len(data)
 
     def close(self) -> None:
-        self.device.free(self.arena)
-        self.device.free(self.insn_buf)
+        if self.device is not None:
+            self.device.free(self.arena)
+            self.device.free(self.insn_buf)
 
     @property
     def input_args(self) -> list[NodeArg]:
@@ -153,7 +176,8 @@ class Session:
                 t = time.perf_counter()
                 self._run_host(k, values)
                 t1 = time.perf_counter()
-                self._launch(first, end)
+                if self.device is not None:
+                    self._launch(first, end)
                 seconds["host"] += t1 - t
                 seconds["execute"] += time.perf_counter() - t1
             t = time.perf_counter()
@@ -171,7 +195,7 @@ class Session:
             seconds["output"] += time.perf_counter() - t1
         c = self.counters
         c.runs += 1
-        c.instructions += self.artefact.insn_count
+        c.instructions += self.artefact.insn_count if self.device is not None else 0
         for key, dt in seconds.items():
             c.seconds[key] = c.seconds.get(key, 0.0) + dt
         return results
@@ -204,7 +228,7 @@ class Session:
                     if name in self.regions:
                         values.put(name, self._read_card(self.regions[name]))
                     else:
-                        values.put(name, self.host.const(name))
+                        values.put_const(name, self.host.const(name))
             outs = [self.host.result_type(n) for n in op["outputs"]]
             try:
                 values.run(op, outs)
@@ -219,6 +243,73 @@ class Session:
                     value = np.asarray(values.get(name), np.int8)
                     packed = pack_activation(value, self.artefact.config)
                     self._dma_in(self.arena, packed.tobytes(), r.offset)
+
+
+# The kind of device each target runs on: the simulated card, or an OpenCL device (as the
+# accelerator card plus generated kernels for the host ops, or generated kernels alone).
+TARGET_KINDS = {"sim": "sim", "accel-opencl": "opencl", "opencl": "opencl"}
+DEVICES = "sim, opencl, opencl:NAME or opencl:INDEX (an OpenCL device by name substring or index)"
+
+
+def artefact_target(art: Artefact) -> str:
+    """The target `art` was compiled for (artefacts from before targets: the simulated card's)."""
+    target = art.manifest.get("target", "sim")
+    if target not in TARGET_KINDS:
+        raise ArtefactError(
+            f"unknown target '{target}' (this build runs {', '.join(TARGET_KINDS)})"
+        )
+    return target
+
+
+def device_kind(device: Device | str) -> tuple[str, str | None]:
+    """("sim" | "opencl" | "card", the OpenCL device's name or index) of a device argument."""
+    if not isinstance(device, str):
+        if isinstance(device, SimCard):
+            return "sim", None
+        module = type(device).__module__
+        return ("opencl" if module.startswith("canopy_ir.backend.opencl") else "card"), None
+    name, sep, spec = device.partition(":")
+    if device == "sim":
+        return "sim", None
+    if name == "opencl" and (spec or not sep):
+        return "opencl", spec or None
+    raise CanopyError(f"device '{device}' is not available (this build offers: {DEVICES})")
+
+
+def check_target(target: str, kind: str, device) -> None:
+    """Refuse a device that cannot run the artefact's target, naming both. A card object runs
+    any accelerator stream (sim and accel-opencl artefacts hold the same one), except that the
+    simulated card is not an OpenCL device; a target-opencl artefact needs no card at all."""
+    if isinstance(device, str):
+        ok = TARGET_KINDS[target] == kind
+    else:
+        ok = target != "opencl" and not (kind == "sim" and target == "accel-opencl")
+    if not ok:
+        label = device if isinstance(device, str) else type(device).__name__
+        want = "sim" if target == "sim" else "opencl (or opencl:NAME|INDEX)"
+        raise CanopyError(
+            f"the artefact was compiled for target '{target}' and cannot run on device "
+            f"'{label}'; run it on device {want}, or recompile it with --target for this device"
+        )
+
+
+def opencl_host_values(spec: str | None):
+    """The store factory that runs host ops as generated kernels on OpenCL device `spec`."""
+    from canopy_ir.backend.opencl.host_values import OpenCLHost
+
+    return OpenCLHost(spec)
+
+
+def opencl_card(cfg: HwConfig, spec: str | None) -> Device:
+    """The accelerator as an OpenCL kernel (backend/opencl/card.py) on device `spec`."""
+    try:
+        from canopy_ir.backend.opencl import OpenCLCard
+    except (ImportError, AttributeError):
+        raise CanopyError(
+            "target accel-opencl needs the OpenCL accelerator card "
+            "(canopy_ir.backend.opencl.OpenCLCard), which this build does not have"
+        ) from None
+    return OpenCLCard(cfg, device=spec)
 
 
 def _in_order(shapes: dict, order: list[str]) -> list[NodeArg]:
@@ -255,8 +346,14 @@ class NodeArg:
 class InferenceSession:
     """onnxruntime-style entry point: `InferenceSession("model.canopy").run(None, {"input": x})`."""
 
-    def __init__(self, path: str | Path, device: Device | str = "sim", timeout: float = 60.0):
-        self.session = Session(path, device, timeout)
+    def __init__(
+        self,
+        path: str | Path,
+        device: Device | str = "sim",
+        timeout: float = 60.0,
+        host_values: Callable[[], HostValues] | None = None,
+    ):
+        self.session = Session(path, device, timeout, host_values)
 
     def get_inputs(self) -> list[NodeArg]:
         return self.session.input_args

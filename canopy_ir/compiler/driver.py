@@ -95,6 +95,7 @@ def compile_model(
     count_ops: bool = False,
     ir_stream=None,
     accel_only: bool = False,
+    target: str | None = None,
 ) -> Compilation:
     """Compile `model`. A float model is first quantized (`graph-quantize`, from `calibrate`
     data or synthetic samples) unless `pipeline` replaces the default passes. `report`, a
@@ -102,7 +103,10 @@ def compile_model(
     index, total)` is called before each pass (progress bars). IR printing goes to `ir_stream`
     (default stderr), `print_ir` meaning after every pass. `count_ops` records the IR size after
     each step (a walk of the module, for timing tables). `accel_only` makes `graph-partition`
-    refuse any op the host would run."""
+    refuse any op the host would run. `target` (sim, opencl, accel-opencl; default: what the
+    pipeline's `graph-partition` says, else sim) is what the artefact runs on: `opencl` puts
+    every op on the host (generated OpenCL kernels, no accelerator stream); the artefact's
+    manifest records it and `Session` refuses devices of another kind."""
     from canopy_ir.accel_program import read_host_plan, read_program
     from canopy_ir.artefact import Artefact
     from canopy_ir.compiler.layers import layer_info
@@ -128,14 +132,7 @@ def compile_model(
             )
     else:
         passes = parse_passes(pipeline)
-    if accel_only:
-        from canopy_ir.passes.partition import PartitionPass
-
-        if not any(p.name == "graph-partition" for p in passes):
-            raise CanopyError("--accel-only needs graph-partition in the pipeline")
-        passes = [
-            PartitionPass(accel_only=True) if p.name == "graph-partition" else p for p in passes
-        ]
+    passes = _configure_partition(passes, accel_only, target)
     if stop_after is not None:
         names = [p.name for p in passes]
         if stop_after not in names:
@@ -224,12 +221,52 @@ def compile_model(
             read_program(module), pool_of(module), read_host_plan(module)
         )
         artefact.manifest["layer_info"] = layers
+        artefact.manifest["target"] = _compiled_target(module)
         artefact.save(out)
         return Compilation(out, spec, steps, artefact, module)
     weights = out.with_suffix(".weights.npz")
     pool_of(module).save(weights)
     out.write_text(print_module(module, weights.name) + "\n")
     return Compilation(out, spec, steps, None, module)
+
+
+def _configure_partition(passes: list, accel_only: bool, target: str | None) -> list:
+    """`passes` with graph-partition's `accel_only` and `target` set as asked; a target that
+    contradicts the one a given pipeline names is an error."""
+    from dataclasses import replace
+
+    from canopy_ir.passes.partition import check_target
+
+    if not accel_only and target is None:
+        return passes
+    if target is not None:
+        check_target(target)
+    flag = "--accel-only" if accel_only else f"--target {target}"
+    if not any(p.name == "graph-partition" for p in passes):
+        if accel_only or target != "sim":
+            raise CanopyError(f"{flag} needs graph-partition in the pipeline")
+        return passes
+    out = []
+    for p in passes:
+        if p.name == "graph-partition":
+            if target is not None and p.target not in ("sim", target):
+                raise CanopyError(
+                    f"--target {target} contradicts the pipeline's graph-partition{{target="
+                    f"{p.target}}}"
+                )
+            p = replace(p, accel_only=p.accel_only or accel_only, target=target or p.target)
+        out.append(p)
+    return out
+
+
+def _compiled_target(module) -> str:
+    """The target graph-partition recorded on the module (sim when no partition ran)."""
+    from xdsl.dialects.builtin import StringAttr
+
+    from canopy_ir.passes.partition import TARGET_ATTR
+
+    attr = module.attributes.get(TARGET_ATTR)
+    return attr.data if isinstance(attr, StringAttr) else "sim"
 
 
 def _output_path(model, output, last_pass: str) -> Path:

@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         "default vta-default (1x16x16)",
     )
     ap.add_argument(
+        "--target",
+        choices=("sim", "opencl", "accel-opencl"),
+        help="what the artefact runs on: sim (the simulated card, the default), opencl (every "
+        "op as generated OpenCL kernels on a GPU or CPU, no accelerator), accel-opencl (the "
+        "accelerator as an OpenCL kernel, host ops as generated kernels)",
+    )
+    ap.add_argument(
         "--input-shape",
         action="append",
         default=[],
@@ -197,6 +204,7 @@ def _compile(args, con) -> int:
                 on_step=on_step,
                 count_ops=args.timing or args.verbose,
                 accel_only=args.accel_only,
+                target=args.target,
             )
         finally:
             if progress is not None:
@@ -211,11 +219,11 @@ def _compile(args, con) -> int:
         if result.artefact is not None:
             m = result.manifest
             con.print(
-                f"wrote {result.output}: {m['insn_count']} instructions, {m['uop_count']} "
-                f"micro-ops, {len(result.artefact.weights)} weight bytes, {m['arena_bytes']} "
-                "bytes of card memory"
+                f"wrote {result.output} (target {m.get('target', 'sim')}): {m['insn_count']} "
+                f"instructions, {m['uop_count']} micro-ops, {len(result.artefact.weights)} "
+                f"weight bytes, {m['arena_bytes']} bytes of card memory"
             )
-            print_partition(m.get("layer_info", []), con)
+            print_partition(m.get("layer_info", []), con, target=m.get("target", "sim"))
         else:
             con.print(f"wrote {result.output} (IR after {result.steps[-1].name})")
     if args.report_html:
@@ -229,8 +237,9 @@ def _compile(args, con) -> int:
     return 0
 
 
-def print_partition(layers: list[dict], con, limit: int = 12) -> None:
-    """Where the layers run: ops and MACs per target, then the host's ops with their reasons."""
+def print_partition(layers: list[dict], con, limit: int = 12, target: str = "sim") -> None:
+    """Where the layers run: ops and MACs per target, then the host's ops with their reasons
+    (not for --target opencl, where the host runs every op for one reason)."""
     from canopy_ir.compiler.layers import partition_summary
 
     summary = partition_summary(layers)
@@ -241,6 +250,9 @@ def print_partition(layers: list[dict], con, limit: int = 12) -> None:
         for target, entry in sorted(summary.items())
     ]
     con.print("partition: " + "; ".join(parts))
+    if target == "opencl":
+        con.print("  --target opencl: every op runs as a generated OpenCL kernel")
+        return
     host = [row for row in layers if row["target"] == "host"]
     for row in host[:limit]:
         con.print(f"  host: {row['name']} ({row['op']}): {row.get('reason', '')}", markup=False)

@@ -67,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="[NAME=]FILE.npy",
         help="input tensor (.npy, or .npz holding every input by name)",
     )
-    ap.add_argument("--device", default="sim", help="card to run on (default: sim)")
+    ap.add_argument(
+        "--device",
+        default="sim",
+        help="sim (the simulated card, the default), opencl, or opencl:NAME|INDEX (an OpenCL "
+        "device by name substring or index; default $CANOPY_OPENCL_DEVICE, else the first GPU); "
+        "it must suit the artefact's --target",
+    )
     ap.add_argument("--output", "-o", help="save the outputs to this .npz")
     ap.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for the card")
     ap.add_argument(
@@ -106,6 +112,13 @@ def _run(args, console) -> int:
         f"device {args.device}: {c.instructions} instructions, {c.bytes_to_device} B to "
         f"card, {c.bytes_from_device} B back, execute {c.seconds['execute'] * 1000:.1f} ms"
     )
+    counts = getattr(sess.session.host_values, "counts", None)
+    if counts:  # the host's ops ran as generated OpenCL kernels (numpy where none exists)
+        where = {k: sum(n for (w, _), n in counts.items() if w == k) for k in ("opencl", "numpy")}
+        console.print(
+            f"host ops on {sess.session.host_values.name}: {where['opencl']} OpenCL kernel "
+            f"launches, {where['numpy']} in numpy; host {c.seconds['host'] * 1000:.1f} ms"
+        )
     report = getattr(sess.session.device, "last_cycles", None)
     if report is not None and len(sess.session.segments) > 1:
         # the card modelled its last launch only: model the whole stream (every segment)
