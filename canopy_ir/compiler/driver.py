@@ -43,7 +43,7 @@ class Compilation:
 
 def default_passes(
     module,
-    quant_mode: str = "pow2",
+    quant_mode: str = "fixed",
     calib_method: str = "minmax",
     per_channel: bool = False,
     calibrate: str | None = None,
@@ -82,7 +82,7 @@ def compile_model(
     print_ir: bool = False,
     log: Callable[[str], None] | None = None,
     calibrate: str | None = None,
-    quant_mode: str = "pow2",
+    quant_mode: str = "fixed",
     calib_method: str = "minmax",
     per_channel: bool = False,
     report: Callable | None = None,

@@ -94,7 +94,7 @@ class QuantizePass(ModulePass):
     samples: int = 16
     method: str = "minmax"  # or "percentile"
     percentile: float = 99.99
-    mode: str = "pow2"  # or "fixed"
+    mode: str = "fixed"  # or "pow2"
     per_channel: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -124,9 +124,13 @@ class QuantizePass(ModulePass):
         for inputs in samples:
             for value, array in evaluate_all(module, *inputs).items():
                 if isinstance(array, np.ndarray) and array.dtype == np.float32:
-                    seen.setdefault(value, []).append(np.abs(array).reshape(-1))
+                    if self.method == "minmax":  # a running maximum: keeping every sample's
+                        top = np.max(np.abs(array))  # activations took gigabytes (ResNet-50)
+                        seen[value] = float(np.max([seen.get(value, top), top]))
+                    else:
+                        seen.setdefault(value, []).append(np.abs(array).reshape(-1))
         if self.method == "minmax":
-            return {v: float(np.max(np.concatenate(a))) for v, a in seen.items()}
+            return seen
         return {
             v: float(np.percentile(np.concatenate(a), self.percentile)) for v, a in seen.items()
         }

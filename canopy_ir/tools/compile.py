@@ -102,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     quant.add_argument(
         "--quant-mode",
         choices=("pow2", "fixed"),
-        default="pow2",
-        help="power-of-two scales (shift only) or exact scales (fixed-point multipliers); "
-        "default pow2",
+        default="fixed",
+        help="exact scales (fixed-point multipliers; the default: the more accurate) or "
+        "power-of-two scales (the requantization is one shift)",
     )
     quant.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax")
     quant.add_argument(

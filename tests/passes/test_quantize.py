@@ -120,7 +120,9 @@ def test_calibration_data_errors_name_the_tensor(trained, tmp_path):
     with pytest.raises(QuantizationError, match="'image' has dtype"):
         run_passes(import_onnx(trained / "shapes.onnx"), [f'graph-quantize{{calibration="{bad}"}}'])
     with pytest.raises(QuantizationError, match="per-channel weights need mode=fixed"):
-        run_passes(import_onnx(trained / "shapes.onnx"), ["graph-quantize{per_channel=1}"])
+        run_passes(
+            import_onnx(trained / "shapes.onnx"), ["graph-quantize{per_channel=1 mode=pow2}"]
+        )
 
 
 def test_synthetic_calibration_warns_and_quantized_models_are_refused():
