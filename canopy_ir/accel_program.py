@@ -3,7 +3,6 @@ instructions, and the host's part of a partitioned model."""
 
 from __future__ import annotations
 
-import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
     FloatAttr,
@@ -17,6 +16,7 @@ from canopy_ir.dialects import accel, host
 from canopy_ir.errors import CanopyError
 from canopy_ir.hw import isa
 from canopy_ir.hw.program import AccelProgram, Region, expand_layer_ranges
+from canopy_ir.hw.stream import Stream
 from canopy_ir.ir import attribute_value, elem_to_numpy, module_config, string_list
 
 
@@ -51,14 +51,15 @@ def _region(op: accel.RegionOp) -> Region:
 
 
 def read_program(module: ModuleOp) -> AccelProgram:
-    """Regions, micro-ops and instructions of an accel module (before or after `encode`)."""
+    """Regions, micro-ops and instructions of an accel module (before or after `encode`). The
+    instructions are a `Stream` (columns; also a sequence of `isa` records)."""
     cfg = module_config(module)
     regions = [_region(op) for op in module.ops if isinstance(op, accel.RegionOp)]
     table = next((op for op in module.ops if isinstance(op, accel.UopTableOp)), None)
     program = next((op for op in module.ops if isinstance(op, accel.ProgramOp)), None)
     binary = next((op for op in module.ops if isinstance(op, accel.BinaryOp)), None)
     if binary is not None:
-        insns = isa.decode_insns(bytes.fromhex(binary.kv("insns")), cfg)
+        insns = Stream.decode(bytes.fromhex(binary.kv("insns")), cfg)
         uops = isa.decode_uops(bytes.fromhex(binary.kv("uops")), cfg)
         layers = None
         if isinstance(binary.attributes.get("layers"), ArrayAttr):
@@ -70,15 +71,9 @@ def read_program(module: ModuleOp) -> AccelProgram:
         return AccelProgram(cfg, regions, binary.kv("uop_offset"), uops, insns, layers)
     if table is None or program is None:
         raise CanopyError("not an accel module: it needs accel.uop_table and accel.program")
-    uops = isa.Uops.from_triples(np.asarray(table.kv("uops"), np.int64))
-    ops = list(program.body.block.ops)
+    uops = isa.Uops.from_triples(table.table())
     return AccelProgram(
-        cfg,
-        regions,
-        table.kv("offset"),
-        uops,
-        [op.to_record() for op in ops],
-        [op.layer for op in ops],
+        cfg, regions, table.kv("offset"), uops, program.stream(), program.instruction_layers()
     )
 
 

@@ -1,7 +1,8 @@
-"""A compact, readable custom syntax shared by the `tile` and `accel` instruction-like ops:
+"""A compact, readable custom syntax shared by the `tile` ops and `accel.uop_table` / `accel.binary`
+(the instruction lines of `accel.program` read the same way, see `canopy_ir.dialects.accel`):
 
     tile.gemm %acc, %inp, %wgt (iter_out=4, iter_in=8, uops=[0, 0, 0, 1, 16, 1])
-    accel.load (memory_type=inp, sram_base=0, dram_base=12, y_size=10, ..., push_next)
+    tile.store %0 (offset=0, tensor="out", dram_offset=64, y_size=2, x_size=50, x_stride=100)
 
 Operands first, then `(key=value, ...)`: integers, identifiers (enum names), string literals and
 integer lists; a bare identifier is a flag set to 1 (flags at 0 are not printed); then the
@@ -11,11 +12,13 @@ an instruction comes from) follow the field list as an attribute dictionary.
 
 from __future__ import annotations
 
+import struct
 from enum import IntEnum
 from functools import lru_cache
 from typing import ClassVar
 
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, i64
+import numpy as np
+from xdsl.dialects.builtin import BytesAttr, DenseArrayBase, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute
 from xdsl.irdl import irdl_op_definition, prop_def
 from xdsl.parser import Parser
@@ -29,6 +32,32 @@ def _int_attr(value: int) -> IntegerAttr:
     # Attributes are immutable; building and range-checking an IntegerAttr costs more than the
     # rest of an instruction op, and streams reuse few distinct values.
     return IntegerAttr(value, i64)
+
+
+@lru_cache(maxsize=1 << 12)
+def _str_attr(value: str) -> StringAttr:
+    return StringAttr(value)
+
+
+def int_array(values) -> DenseArrayBase:
+    """An i64 dense array, packed directly (`DenseArrayBase.from_list` range-checks and packs
+    value by value: seconds for the micro-op lists and offset tables of a large model)."""
+    if isinstance(values, np.ndarray):
+        return DenseArrayBase(i64, BytesAttr(np.ascontiguousarray(values, "<i8").tobytes()))
+    values = tuple(int(v) for v in values)
+    if len(values) <= 64:  # short micro-op lists recur op after op: share the attribute
+        return _short_int_array(values)
+    return DenseArrayBase(i64, BytesAttr(struct.pack(f"<{len(values)}q", *values)))
+
+
+@lru_cache(maxsize=1 << 12)
+def _short_int_array(values: tuple[int, ...]) -> DenseArrayBase:
+    return DenseArrayBase(i64, BytesAttr(struct.pack(f"<{len(values)}q", *values)))
+
+
+def int_values(attr: DenseArrayBase) -> np.ndarray:
+    """The values of an i64 dense array (a read-only view of its bytes)."""
+    return np.frombuffer(attr.data.data, "<i8")
 
 
 class KeyValueFormat:
@@ -51,9 +80,9 @@ class KeyValueFormat:
         for name, kind in fields:
             value = values.get(name, 0 if kind not in (STR, INTS) else None)
             if kind == STR:
-                props[name] = StringAttr(value)
+                props[name] = _str_attr(value)
             elif kind == INTS:
-                props[name] = DenseArrayBase.from_list(i64, [int(v) for v in value])
+                props[name] = int_array(value)
             else:
                 props[name] = _int_attr(int(value))
         return props
@@ -141,8 +170,62 @@ class KeyValueFormat:
 
 
 def kv_op_definition(cls):
-    """`irdl_op_definition` that first declares one property per entry of `cls.KV_FIELDS`."""
+    """`irdl_op_definition` that first declares one property per entry of `cls.KV_FIELDS`.
+
+    Its verifier checks the op's shape (properties, operands, no results or regions) directly
+    and runs IRDL's generic verification only when that check fails (for IRDL's message): the
+    generic one was most of the cost of verifying the many small tile ops of a large model."""
+    types = {}
     for name, kind in cls.KV_FIELDS:
         constraint = {STR: StringAttr, INTS: DenseArrayBase}.get(kind, IntegerAttr)
+        types[name] = constraint
         setattr(cls, name, prop_def(constraint))
-    return irdl_op_definition(cls)
+    custom = cls.verify_
+    defined = irdl_op_definition(cls)
+    op_def = defined.get_irdl_definition()
+    generic = defined.verify_
+    operands = _operand_types(op_def)
+    if operands is None or op_def.results or op_def.regions or list(op_def.traits):
+        return defined
+    fixed, variadic = operands
+
+    def verify_(op) -> None:
+        props = op.properties
+        shape_ok = (
+            len(props) == len(types)
+            and all(isinstance(props.get(n), t) for n, t in types.items())
+            and not op.results
+            and not op.regions
+            and not op.successors
+            and (len(op.operands) >= len(fixed) if variadic else len(op.operands) == len(fixed))
+            and all(
+                isinstance(v.type, fixed[k] if k < len(fixed) else variadic)
+                for k, v in enumerate(op.operands)
+            )
+        )
+        if not shape_ok:
+            generic(op)
+        custom(op)
+
+    defined.verify_ = verify_
+    return defined
+
+
+def _operand_types(op_def):
+    """(types of the fixed operands, type of the trailing variadic ones or None), when every
+    operand is constrained to one attribute class only; None otherwise."""
+    from xdsl.irdl import VarOperandDef
+    from xdsl.irdl.constraints import BaseAttr
+
+    fixed, variadic = [], None
+    for _, definition in op_def.operands:
+        constr = definition.constr
+        while hasattr(constr, "constraint") or hasattr(constr, "constr"):
+            constr = getattr(constr, "constraint", None) or constr.constr
+        if not isinstance(constr, BaseAttr) or variadic is not None:
+            return None
+        if isinstance(definition, VarOperandDef):
+            variadic = constr.attr
+        else:
+            fixed.append(constr.attr)
+    return fixed, variadic

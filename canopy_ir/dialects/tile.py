@@ -5,14 +5,16 @@ inputs, outputs, packed weights, intermediate activations) and a sequence of `ti
 per graph layer. A kernel allocates on-chip buffers (`tile.alloc`, typed `!tile.buf<space, size>`),
 moves 2-D strided regions between DRAM tensors and buffers (`tile.load`/`tile.store`, offsets in
 buffer elements) and computes on buffers (`tile.gemm`, `tile.alu`) with micro-op lists whose indices
-are relative to the start of each buffer. Buffer placement, micro-op storage and dependency tokens
-are decided later (`tile-to-accel`, `insert-deps`).
+are relative to the start of each buffer. `tile.repeat` runs the ops before it again for further
+tiles that differ only in DRAM offsets and buffer copies. Buffer placement, micro-op storage and
+dependency tokens are decided later (`tile-to-accel`, `insert-deps`).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 from xdsl.dialects.builtin import IntAttr, StringAttr, TensorType
 from xdsl.ir import Block, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
@@ -25,13 +27,22 @@ from xdsl.irdl import (
     region_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from canopy_ir.dialects.kvformat import FLAG, INT, INTS, STR, KeyValueFormat, kv_op_definition
+from canopy_ir.dialects.kvformat import (
+    FLAG,
+    INT,
+    INTS,
+    STR,
+    KeyValueFormat,
+    int_values,
+    kv_op_definition,
+)
 from canopy_ir.hw.isa import AluOp as AluCode
 
 SPACES = ("inp", "wgt", "acc")
@@ -261,4 +272,84 @@ class AluOp(KeyValueFormat, IRDLOperation):
             )
 
 
-Tile = Dialect("tile", [TensorOp, KernelOp, AllocOp, LoadOp, StoreOp, GemmOp, AluOp], [BufType])
+@kv_op_definition
+class RepeatOp(KeyValueFormat, IRDLOperation):
+    """The `ops` ops just before this one (the template: tile.load, tile.store, tile.gemm,
+    tile.alu) run `count` more times. Repetition r (1 .. count) runs the template with
+
+    - each buffer of set i replaced by the buffer at the same position of set (i + r) mod
+      `sets` (the operands are `sets` sets of equal length; none with a single set), and
+    - the `dram_offset` of template op `vary[i]` (a load or store, counted from the template's
+      first op) increased by `deltas[(r - 1) * len(vary) + i]`.
+
+    So the regular tiles of a layer take one template and a table of DRAM offsets instead of one
+    op per instruction; `tile-to-accel` expands them with numpy. Buffer offsets, sizes and
+    micro-ops are the template's, so its verifier covers every repetition."""
+
+    def rotation(self, r: int) -> dict[SSAValue, SSAValue]:
+        """The buffers repetition r uses instead of the template's."""
+        sets = self.buffer_sets()
+        return {
+            a: b
+            for i, group in enumerate(sets)
+            for a, b in zip(group, sets[(i + r) % len(sets)], strict=True)
+        }
+
+    name = "tile.repeat"
+    bufs = var_operand_def(BufType)
+    KV_FIELDS: ClassVar[tuple] = (
+        ("ops", INT),
+        ("count", INT),
+        ("sets", INT),
+        ("vary", INTS),
+        ("deltas", INTS),
+    )
+
+    def template(self) -> list:
+        """The template ops, in order (as many as there are before this op, up to `ops`)."""
+        ops, op = [], self.prev_op
+        while op is not None and len(ops) < self.kv("ops"):
+            ops.append(op)
+            op = op.prev_op
+        return ops[::-1]
+
+    def buffer_sets(self) -> list[list[SSAValue]]:
+        bufs, sets = list(self.bufs), self.kv("sets")
+        per = len(bufs) // sets if sets else 0
+        return [bufs[k * per : (k + 1) * per] for k in range(sets)]
+
+    def delta_table(self) -> np.ndarray:
+        """deltas as a (count, len(vary)) array."""
+        return int_values(self.properties["deltas"]).reshape(self.kv("count"), -1)
+
+    def verify_(self) -> None:
+        n, count, sets = self.kv("ops"), self.kv("count"), self.kv("sets")
+        if n < 1 or count < 1 or sets < 1:
+            raise VerifyException("tile.repeat needs ops, count and sets of at least 1")
+        if len(self.bufs) % sets:
+            raise VerifyException(f"tile.repeat: {len(self.bufs)} buffers in {sets} sets")
+        types = [[b.type for b in group] for group in self.buffer_sets()]
+        if any(t != types[0] for t in types):
+            raise VerifyException("tile.repeat buffer sets differ in their buffer types")
+        template = self.template()
+        if len(template) < n:
+            raise VerifyException(f"tile.repeat: {n} template ops, only {len(template)} precede")
+        allowed = LoadOp | StoreOp | GemmOp | AluOp
+        if not all(isinstance(op, allowed) for op in template):
+            raise VerifyException("tile.repeat repeats tile.load/store/gemm/alu ops only")
+        vary = self.kv("vary")
+        if list(vary) != sorted(set(vary)) or any(not 0 <= v < n for v in vary):
+            raise VerifyException("tile.repeat vary lists template positions in order")
+        if any(not isinstance(template[v], LoadOp | StoreOp) for v in vary):
+            raise VerifyException("tile.repeat varies the DRAM offset of loads and stores")
+        if len(self.properties["deltas"]) != count * len(vary):
+            raise VerifyException("tile.repeat has one delta per repetition and varied op")
+        if vary:
+            firsts = np.array([template[v].kv("dram_offset") for v in vary])
+            if (self.delta_table() + firsts).min() < 0:
+                raise VerifyException("tile.repeat moves a DRAM offset below 0")
+
+
+Tile = Dialect(
+    "tile", [TensorOp, KernelOp, AllocOp, LoadOp, StoreOp, GemmOp, AluOp, RepeatOp], [BufType]
+)

@@ -313,6 +313,8 @@ def encode_insn(insn: Insn, config: HwConfig, index: int | None = None) -> bytes
 
 
 def encode_insns(insns: list[Insn], config: HwConfig) -> bytes:
+    if hasattr(insns, "encode"):  # a columnar `stream.Stream` encodes itself, vectorised
+        return insns.encode(config)
     return b"".join(encode_insn(insn, config, i) for i, insn in enumerate(insns))
 
 

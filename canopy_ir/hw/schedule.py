@@ -130,6 +130,58 @@ def _deadlock_report(insns, queues, heads, tokens, links) -> str:
     return "deadlock: " + "; ".join(waits)
 
 
+def runs_to_completion(modules: np.ndarray, flags: np.ndarray, queue_depth: int) -> bool:
+    """Whether `schedule` would run a stream to the end without a deadlock and with no token
+    left over, decided without running it. `modules` is each instruction's module, `flags` its
+    (pop_prev, pop_next, push_prev, push_next); flags must name queues the module has.
+
+    Each instruction waits for instructions of other modules: the k-th pop of a queue for its
+    k-th push, the k-th push for the (k - depth)-th pop (room in the queue), besides the previous
+    instruction of its own module. Every instruction runs iff these waits form no cycle and every
+    awaited instruction exists; no token is left iff each queue is pushed as often as popped. A
+    cycle leaves compute somewhere and comes back through the load or the store module; it
+    exists iff one such detour comes back to compute no later than it left."""
+    pop_prev, pop_next, push_prev, push_next = (flags[:, k].astype(bool) for k in range(4))
+    where = {m: modules == m for m in Module}
+    load, compute, store = where[Module.LOAD], where[Module.COMPUTE], where[Module.STORE]
+    # queue -> (its pushes, its pops), as instruction indices in order
+    ends = {
+        (Module.LOAD, Module.COMPUTE): (load & push_next, compute & pop_prev),
+        (Module.COMPUTE, Module.LOAD): (compute & push_prev, load & pop_next),
+        (Module.COMPUTE, Module.STORE): (compute & push_next, store & pop_prev),
+        (Module.STORE, Module.COMPUTE): (store & push_prev, compute & pop_next),
+    }
+    edges = []  # (from, to) arrays of waits between modules
+    for push, pop in ends.values():
+        pushes, pops = np.flatnonzero(push), np.flatnonzero(pop)
+        if len(pushes) != len(pops):
+            return False  # a pop waits forever, or tokens are left
+        if len(pushes) and queue_depth < 1:
+            return False
+        edges.append((pushes, pops))
+        edges.append((pops[: max(len(pops) - queue_depth, 0)], pushes[queue_depth:]))
+    for side in (load, store):
+        out_x, out_s, in_s, in_y = [], [], [], []
+        for a, b in edges:
+            if len(a) and compute[a[0]] and side[b[0]]:
+                out_x.append(a)
+                out_s.append(b)
+            elif len(a) and side[a[0]] and compute[b[0]]:
+                in_s.append(a)
+                in_y.append(b)
+        if not out_x or not in_s:
+            continue
+        src, dst = np.concatenate(in_s), np.concatenate(in_y)
+        order = np.argsort(src, kind="stable")
+        src, back = src[order], np.minimum.accumulate(dst[order][::-1])[::-1]
+        x, s_ = np.concatenate(out_x), np.concatenate(out_s)
+        at = np.searchsorted(src, s_, side="left")
+        reachable = at < len(src)
+        if (back[np.minimum(at, len(src) - 1)][reachable] <= x[reachable]).any():
+            return False
+    return True
+
+
 Range = tuple[str, int, int]  # (space, lo, hi) with hi exclusive
 EVERYTHING = ("dram", 0, 1 << 62)
 

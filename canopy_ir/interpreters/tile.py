@@ -1,7 +1,8 @@
 """Interpreter of the `tile` dialect: DRAM tensors by name, on-chip buffers per `tile.alloc`.
 
 Written independently of the accelerator simulator (plain index arithmetic over each op's loop
-nest), so that checking `tile-to-accel` against it means something.
+nest), so that checking `tile-to-accel` against it means something. A `tile.repeat` runs its
+template ops again, op by op, with the buffers and DRAM offsets of each repetition.
 """
 
 from __future__ import annotations
@@ -98,41 +99,56 @@ def _run_kernel(kernel: tile.KernelOp, dram: dict[str, np.ndarray], cfg: HwConfi
             space, size = op.buf.type.space.data, op.buf.type.size.data
             shape = {"inp": (b, bi), "wgt": (bo, bi), "acc": (b, bo)}[space]
             bufs[op.buf] = np.zeros((size, *shape), np.int32 if space == "acc" else np.int8)
-        elif isinstance(op, tile.LoadOp):
-            buf = bufs[op.buf]
-            src = _elements(dram[op.kv("tensor")], op.buf.type.space.data, cfg)
-            rows = op.kv("y_pad_0") + op.kv("y_size") + op.kv("y_pad_1")
-            cols = op.kv("x_pad_0") + op.kv("x_size") + op.kv("x_pad_1")
-            block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
-            for y in range(op.kv("y_size")):
-                start = op.kv("dram_offset") + y * op.kv("x_stride")
-                block[
-                    op.kv("y_pad_0") + y, op.kv("x_pad_0") : op.kv("x_pad_0") + op.kv("x_size")
-                ] = src[start : start + op.kv("x_size")]
-            buf[op.kv("offset") : op.kv("offset") + rows * cols] = block.reshape(-1, *buf.shape[1:])
-        elif isinstance(op, tile.StoreOp):
-            out = _elements(dram[op.kv("tensor")], "out", cfg)
-            acc = bufs[op.buf]
-            for y in range(op.kv("y_size")):
-                s = op.kv("offset") + y * op.kv("x_size")
-                d = op.kv("dram_offset") + y * op.kv("x_stride")
-                out[d : d + op.kv("x_size")] = acc[s : s + op.kv("x_size")].astype(np.int8)
-        elif isinstance(op, tile.GemmOp):
-            acc, inp, wgt = bufs[op.acc], bufs[op.inp], bufs[op.wgt]
-            dst, src, w = _loop_indices(op, 3)
-            if op.kv("reset"):
-                acc[dst] = 0
-                continue
-            # acc[d] += inp[s] · wgt[k]ᵀ for every loop iteration; addition commutes, so all
-            # products can be summed into their destinations at once.
-            products = np.einsum("nbi,noi->nbo", inp[src].astype(np.int64), wgt[w].astype(np.int64))
-            total = acc.astype(np.int64)
-            np.add.at(total, dst, products)
-            acc[:] = wrap_i32(total)
-        elif isinstance(op, tile.AluOp):
-            acc = bufs[op.acc]
-            dst, src = _loop_indices(op, 2)
-            code = AluOp(op.kv("op"))
-            for d, s in zip(dst, src, strict=True):
-                rhs = op.kv("imm") if op.kv("use_imm") else acc[s].astype(np.int64)
-                acc[d] = alu(code, acc[d], rhs)
+        elif isinstance(op, tile.RepeatOp):
+            template = op.template()
+            vary, deltas = op.kv("vary"), op.delta_table()
+            for r in range(1, op.kv("count") + 1):
+                swap = op.rotation(r)
+                local = {v: bufs[swap.get(v, v)] for v in bufs}
+                moved = dict(zip(vary, deltas[r - 1].tolist(), strict=True))
+                for k, t in enumerate(template):
+                    _execute(t, local, dram, cfg, moved.get(k, 0))
+        else:
+            _execute(op, bufs, dram, cfg, 0)
+
+
+def _execute(op, bufs: dict, dram: dict[str, np.ndarray], cfg: HwConfig, moved: int) -> None:
+    """One tile op; `moved` is added to a load's or store's DRAM offset (`tile.repeat`)."""
+    if isinstance(op, tile.LoadOp):
+        buf = bufs[op.buf]
+        src = _elements(dram[op.kv("tensor")], op.buf.type.space.data, cfg)
+        rows = op.kv("y_pad_0") + op.kv("y_size") + op.kv("y_pad_1")
+        cols = op.kv("x_pad_0") + op.kv("x_size") + op.kv("x_pad_1")
+        block = np.zeros((rows, cols, *buf.shape[1:]), buf.dtype)
+        for y in range(op.kv("y_size")):
+            start = op.kv("dram_offset") + moved + y * op.kv("x_stride")
+            block[op.kv("y_pad_0") + y, op.kv("x_pad_0") : op.kv("x_pad_0") + op.kv("x_size")] = (
+                src[start : start + op.kv("x_size")]
+            )
+        buf[op.kv("offset") : op.kv("offset") + rows * cols] = block.reshape(-1, *buf.shape[1:])
+    elif isinstance(op, tile.StoreOp):
+        out = _elements(dram[op.kv("tensor")], "out", cfg)
+        acc = bufs[op.buf]
+        for y in range(op.kv("y_size")):
+            s = op.kv("offset") + y * op.kv("x_size")
+            d = op.kv("dram_offset") + moved + y * op.kv("x_stride")
+            out[d : d + op.kv("x_size")] = acc[s : s + op.kv("x_size")].astype(np.int8)
+    elif isinstance(op, tile.GemmOp):
+        acc, inp, wgt = bufs[op.acc], bufs[op.inp], bufs[op.wgt]
+        dst, src, w = _loop_indices(op, 3)
+        if op.kv("reset"):
+            acc[dst] = 0
+            return
+        # acc[d] += inp[s] · wgt[k]ᵀ for every loop iteration; addition commutes, so all
+        # products can be summed into their destinations at once.
+        products = np.einsum("nbi,noi->nbo", inp[src].astype(np.int64), wgt[w].astype(np.int64))
+        total = acc.astype(np.int64)
+        np.add.at(total, dst, products)
+        acc[:] = wrap_i32(total)
+    elif isinstance(op, tile.AluOp):
+        acc = bufs[op.acc]
+        dst, src = _loop_indices(op, 2)
+        code = AluOp(op.kv("op"))
+        for d, s in zip(dst, src, strict=True):
+            rhs = op.kv("imm") if op.kv("use_imm") else acc[s].astype(np.int64)
+            acc[d] = alu(code, acc[d], rhs)

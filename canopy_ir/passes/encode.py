@@ -83,10 +83,4 @@ class DecodePass(ModulePass):
                 },
             )
         )
-        body = accel.ProgramOp()
-        layers = program.layers or [None] * len(program.insns)
-        body.body.block.add_ops(
-            accel.InsnOp.from_record(i, layer)
-            for i, layer in zip(program.insns, layers, strict=True)
-        )
-        _replace_program(op, [table, body])
+        _replace_program(op, [table, accel.ProgramOp(program.insns, program.layers)])

@@ -11,12 +11,20 @@ the latest instruction of each module known to have finished before it starts; a
 that conflicts with a later one in another module gets a token pair from the latest instruction
 of that module, unless the clock already covers the conflict (transitively, through compute).
 Pushes and pops pair up in program order, so every token is consumed: the stream ends balanced.
+Each segment (up to and including a FINISH) gets its own tokens: the card runs segments as
+separate launches, with host work between them.
+
+How it is computed: which earlier instruction of each other module an instruction conflicts
+with last does not depend on the tokens, so it is found for the whole stream at once with numpy
+(`canopy_ir.hw.access`: joins over the accesses of each buffer and of DRAM). What remains
+sequential is the vector clock, a few integer operations per instruction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -24,126 +32,183 @@ from xdsl.passes import ModulePass
 from canopy_ir.accel_program import read_program
 from canopy_ir.dialects import accel
 from canopy_ir.hw import isa
+from canopy_ir.hw.access import Access, Ranges, accesses, latest_overlap
 from canopy_ir.hw.config import HwConfig
-from canopy_ir.hw.isa import MemId, Module
-from canopy_ir.hw.schedule import Footprints, Range
+from canopy_ir.hw.isa import MemId, Opcode
+from canopy_ir.hw.stream import COL, Stream
+
+LOAD, COMPUTE, STORE = 0, 1, 2
+INP, WGT, ACC = 1, 2, 3  # access.SPACES codes
+FLAGS = [COL[f] for f in isa.DEP_FLAGS]  # pop_prev, pop_next, push_prev, push_next
 
 
-def _overlap(a: Range, b: Range) -> bool:
-    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+def segment_starts(stream: Stream) -> np.ndarray:
+    """Per instruction, the first instruction of its segment (segments end with a FINISH)."""
+    finish = np.flatnonzero(stream.column("opcode") == Opcode.FINISH)
+    starts = np.zeros(len(stream), np.int64)
+    starts[finish[finish + 1 < len(stream)] + 1] = finish[finish + 1 < len(stream)] + 1
+    return np.maximum.accumulate(starts)
 
 
-def _conflict(r1, w1, r2, w2) -> bool:
-    return any(_overlap(a, b) for a in w1 for b in r2 + w2) or any(
-        _overlap(a, b) for a in r1 for b in w2
-    )
+def last_conflicts(
+    acc: Access, modules: np.ndarray, floor: np.ndarray, finish: np.ndarray
+) -> np.ndarray:
+    """(n, 3): for each instruction and module, the latest earlier instruction of that module in
+    the same segment whose accesses conflict with its own (-1: none; its own module: -1)."""
+    n = len(modules)
+    out = np.full((n, 3), -1, np.int64)
+
+    def join(query: Ranges, q_mask, events: Ranges, b_mask, other: int, few: bool) -> None:
+        q = np.flatnonzero(query.mask & q_mask)
+        b = np.flatnonzero(events.mask & b_mask)
+        found = latest_overlap(
+            q, query.lo[q], query.hi[q], b, events.lo[b], events.hi[b], floor[q], few
+        )
+        np.maximum.at(out[:, other], q, found)
+
+    load, compute, store = modules == LOAD, modules == COMPUTE, modules == STORE
+    writes, space = acc.sram_write, acc.write_space
+    for s, reads in ((INP, acc.inp_read), (WGT, acc.wgt_read)):
+        # input and weight buffers: the load module writes them, GEMMs read them
+        join(writes, load & (space == s), reads, compute, COMPUTE, True)
+        join(reads, compute, writes, load & (space == s), LOAD, True)
+    # accumulators: compute writes them, stores read them
+    join(writes, compute & (space == ACC), acc.acc_read, store, STORE, True)
+    join(acc.acc_read, store, writes, compute & (space == ACC), COMPUTE, True)
+    # DRAM: stores write it, loads of either module read it. A FINISH reads all of it, but
+    # only as a query: it is the last instruction of its segment, so never an earlier event.
+    for module in (LOAD, COMPUTE):
+        join(acc.dram_read, modules == module, acc.dram_write, store, STORE, False)
+        join(acc.dram_write, store, acc.dram_read, (modules == module) & ~finish, module, False)
+    return out
 
 
-class _Tokens:
-    """The stream being built, with a vector clock and the footprints seen per module."""
+def token_flags(modules: np.ndarray, last: np.ndarray, starts: np.ndarray):
+    """Run the vector clocks over the stream. Returns the instruction each output instruction
+    is (-1: a relay no-op) and the dependency flags of each as bits (1 pop_prev, 2 pop_next,
+    4 push_prev, 8 push_next)."""
+    n = len(modules)
+    mods, l0, l1, l2 = modules.tolist(), *(last[:, k].tolist() for k in range(3))
+    source: list[int] = []
+    flags: list[int] = []
+    first = 0
+    for end in [*np.flatnonzero(np.diff(starts) != 0).tolist(), n - 1]:
+        _segment(mods, l0, l1, l2, first, end + 1, source, flags)
+        first = end + 1
+    return source, flags
 
-    def __init__(self):
-        self.out: list[isa.Insn] = []
-        self.layers: list[str | None] = []
-        self.layer: str | None = None  # the layer of the instruction being added
-        self.clock: list[list[int]] = []
-        self.history: dict[Module, list[tuple[int, list[Range], list[Range]]]] = {
-            m: [] for m in Module
-        }
 
-    def latest(self, m: Module) -> int:
-        return self.history[m][-1][0] if self.history[m] else -1
+def _segment(mods, l0, l1, l2, first: int, stop: int, source: list, flags: list) -> None:
+    """One segment's tokens, from scratch (the algorithm of the module docstring, written out
+    per module: this loop is the only per-instruction work of the pass)."""
+    out_of = [0] * (stop - first)  # instruction -> its position in this segment's output
+    c0: list[int] = []  # per output instruction, the latest load / compute / store instruction
+    c1: list[int] = []  # known to have finished before it starts (its vector clock)
+    c2: list[int] = []
+    fl: list[int] = []
+    lat0 = lat1 = lat2 = -1  # latest output instruction of each module
 
-    def emit(self, insn: isa.Insn, reads: list[Range], writes: list[Range]) -> int:
-        prev = self.latest(insn.module)
-        self.out.append(insn)
-        self.layers.append(self.layer)
-        self.clock.append(list(self.clock[prev]) if prev >= 0 else [-1, -1, -1])
-        self.history[insn.module].append((len(self.out) - 1, reads, writes))
-        return len(self.out) - 1
-
-    def sync(self, j: int, producer: int) -> None:
-        """out[j] (adjacent module) waits for out[producer]: one push/pop pair."""
-        a, b = self.out[producer].module, self.out[j].module
-        if a < b:
-            self.out[producer].push_next, self.out[j].pop_prev = 1, 1
+    for j in range(first, stop):
+        m = mods[j]
+        own = lat1 if m == COMPUTE else lat0 if m == LOAD else lat2
+        if own >= 0:
+            k0, k1, k2 = c0[own], c1[own], c2[own]
         else:
-            self.out[producer].push_prev, self.out[j].pop_next = 1, 1
-        self.clock[j] = [
-            max(x, y) for x, y in zip(self.clock[j], self.clock[producer], strict=True)
-        ]
-        self.clock[j][a] = max(self.clock[j][a], producer)
-
-    def latest_conflict(self, other: Module, own: int, reads, writes) -> int:
-        """The latest instruction of module `other` that conflicts with (reads, writes) and that
-        `own` (the last instruction of this module) is not yet known to follow; -1 if none."""
-        known = self.clock[own][other] if own >= 0 else -1
-        for i, r, w in reversed(self.history[other]):
-            if i <= known:  # everything from here back is already ordered before us
-                return -1
-            if _conflict(r, w, reads, writes):
-                return i
-        return -1
-
-    def covered(self, j: int, m: Module, index: int) -> bool:
-        return j >= 0 and self.clock[j][m] >= index
-
-    def add(self, insn: isa.Insn, reads: list[Range], writes: list[Range]) -> None:
-        m = insn.module
-        own = self.latest(m)
-        needs = {
-            other: self.latest_conflict(other, own, reads, writes) for other in Module if other != m
-        }
-        far = [o for o in needs if abs(o - m) == 2 and needs[o] >= 0]
-        for other in far:  # load <-> store: route the token through a compute no-op
-            if not self.covered(self.latest(Module.COMPUTE), other, needs[other]):
-                relay = self.emit(isa.LoadInsn(memory_type=MemId.UOP), [], [])
-                self.sync(relay, self.latest(other))
-        j = self.emit(insn, reads, writes)
-        # One producer per queue: the conflicting instruction itself (not a later one, so that
-        # e.g. the next tile's loads wait only for the GEMM that used their buffer) — or, when a
-        # load<->store dependency must pass through compute, the latest compute instruction.
-        producers = {
-            other: need
-            for other, need in needs.items()
-            if abs(other - m) == 1 and need >= 0 and not self.covered(j, other, need)
-        }
-        for other in far:
-            via = producers.get(Module.COMPUTE)
-            if not self.covered(j, other, needs[other]) and not self.covered(
-                via if via is not None else -1, other, needs[other]
-            ):
-                producers[Module.COMPUTE] = self.latest(Module.COMPUTE)
-        for producer in producers.values():
-            self.sync(j, producer)
+            k0 = k1 = k2 = -1
+        a = l0[j]
+        n0 = out_of[a - first] if a >= 0 and m != LOAD else -1
+        a = l1[j]
+        n1 = out_of[a - first] if a >= 0 and m != COMPUTE else -1
+        a = l2[j]
+        n2 = out_of[a - first] if a >= 0 and m != STORE else -1
+        n0, n1, n2 = (n0 if n0 > k0 else -1), (n1 if n1 > k1 else -1), (n2 if n2 > k2 else -1)
+        f = 0
+        if m == COMPUTE:
+            if n0 >= 0:  # a load wrote what this reads (or reads what it overwrites)
+                fl[n0] |= 8  # push_next
+                f |= 1  # pop_prev
+                k0, k1, k2 = max(k0, c0[n0], n0), max(k1, c1[n0]), max(k2, c2[n0])
+            if n2 >= 0:
+                fl[n2] |= 4  # push_prev
+                f |= 2  # pop_next
+                k0, k1, k2 = max(k0, c0[n2]), max(k1, c1[n2]), max(k2, c2[n2], n2)
+            lat1 = len(fl)
+        else:
+            # the far module (store for a load, load for a store) is reached through compute
+            need_far = n2 if m == LOAD else n0
+            c_far = c2 if m == LOAD else c0
+            if need_far >= 0 and not (lat1 >= 0 and c_far[lat1] >= need_far):
+                p = lat2 if m == LOAD else lat0  # a relay no-op in compute takes its token
+                r = len(fl)
+                if lat1 >= 0:
+                    r0, r1, r2 = c0[lat1], c1[lat1], c2[lat1]
+                else:
+                    r0 = r1 = r2 = -1
+                r0, r1, r2 = max(r0, c0[p]), max(r1, c1[p]), max(r2, c2[p])
+                if m == LOAD:
+                    fl[p] |= 4  # the store pushes to compute
+                    fl.append(2)  # the relay pops it
+                    r2 = max(r2, p)
+                else:
+                    fl[p] |= 8  # the load pushes to compute
+                    fl.append(1)
+                    r0 = max(r0, p)
+                c0.append(r0)
+                c1.append(r1)
+                c2.append(r2)
+                source.append(-1)
+                lat1 = r
+            producer = n1
+            if need_far >= 0 and not (producer >= 0 and c_far[producer] >= need_far):
+                producer = lat1
+            if producer >= 0:
+                fl[producer] |= 4 if m == LOAD else 8  # compute pushes to this module
+                f |= 2 if m == LOAD else 1
+                k0, k1, k2 = (
+                    max(k0, c0[producer]),
+                    max(k1, c1[producer], producer),
+                    max(k2, c2[producer]),
+                )
+            if m == LOAD:
+                lat0 = len(fl)
+            else:
+                lat2 = len(fl)
+        out_of[j - first] = len(fl)
+        c0.append(k0)
+        c1.append(k1)
+        c2.append(k2)
+        fl.append(f)
+        source.append(j)
+    flags.extend(fl)
 
 
 def insert_deps(
-    insns: list[isa.Insn],
-    cfg: HwConfig,
-    uops: isa.Uops,
-    table_offset: int,
-    layers: list[str | None] | None = None,
-) -> tuple[list[isa.Insn], list[str | None]]:
-    """The stream with token flags (and relay no-ops), and the layer of each instruction. Each
-    segment (up to and including a FINISH) gets its own tokens: the card runs segments as
-    separate launches, with host work between them."""
-    out: list[isa.Insn] = []
-    out_layers: list[str | None] = []
-    foot = tokens = None
-    for k, insn in enumerate(insns):
-        if tokens is None:
-            foot, tokens = Footprints(cfg, uops, table_offset), _Tokens()
-        insn = type(insn)(**insn.field_values())
-        for flag in isa.DEP_FLAGS:
-            setattr(insn, flag, 0)
-        tokens.layer = layers[k] if layers else None
-        tokens.add(insn, *foot.of(insn))
-        if isinstance(insn, isa.FinishInsn) or k == len(insns) - 1:
-            out += tokens.out
-            out_layers += tokens.layers
-            tokens = None
-    return out, out_layers
+    stream: Stream, cfg: HwConfig, uops: isa.Uops, table_offset: int, layers: np.ndarray
+) -> tuple[Stream, np.ndarray]:
+    """The stream with token flags (and relay no-ops), and the layer index of each instruction
+    (`layers`: one per input instruction; a relay takes the layer of the instruction after it)."""
+    cols = stream.cols.copy()
+    cols[:, FLAGS] = 0
+    stream = Stream(cols)
+    starts = segment_starts(stream)
+    modules = stream.modules()
+    acc = accesses(stream, cfg, uops, table_offset, resets=np.unique(starts).tolist())
+    last = last_conflicts(acc, modules, starts, stream.column("opcode") == Opcode.FINISH)
+    source, bits = token_flags(modules, last, starts)
+    source = np.array(source, np.int64)
+    bits = np.array(bits, np.int64)
+    relay = source < 0
+    # a relay's layer is that of the instruction it was inserted before
+    following = np.minimum.accumulate(np.where(relay, len(source), np.arange(len(source)))[::-1])[
+        ::-1
+    ]
+    out = cols[np.where(relay, 0, source)]
+    out[relay] = 0
+    out[relay, COL["opcode"]] = Opcode.LOAD
+    out[relay, COL["memory_type"]] = MemId.UOP
+    out[:, FLAGS] = (bits[:, None] >> np.arange(4)) & 1
+    out_layers = layers[source[following]]
+    return Stream(out), out_layers
 
 
 @dataclass(frozen=True)
@@ -154,19 +219,14 @@ class InsertDepsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         program = read_program(op)
-        insns, layers = insert_deps(
-            program.insns, program.config, program.uops, program.uop_offset, program.layers
+        program_op = next(p for p in op.ops if isinstance(p, accel.ProgramOp))
+        stream, layers = insert_deps(
+            Stream.from_records(program.insns),
+            program.config,
+            program.uops,
+            program.uop_offset,
+            program_op.layer_index(),
         )
-        block = next(p for p in op.ops if isinstance(p, accel.ProgramOp)).body.block
-        for child in list(block.ops):
-            child.detach()
-            child.erase()
-        block.add_ops(
-            accel.InsnOp.from_record(i, layer) for i, layer in zip(insns, layers, strict=True)
-        )
-        # The instruction ops come from records; `encode` runs the stream verifier on them (field
-        # widths, buffer and DRAM bounds, tokens), so only the declarations are verified here: a
-        # structural verify of every instruction op was a quarter of a large compile.
+        program_op.set_stream(stream, (program_op.layer_names(), layers))
         for child in op.ops:
-            if not isinstance(child, accel.ProgramOp):
-                child.verify()
+            child.verify()

@@ -11,10 +11,17 @@ The program is cut into segments, each ending in FINISH, where host ops run betw
 On-chip buffers are bump-allocated per kernel from address 0 of each memory. Micro-op lists are
 de-duplicated into the table and kept resident in the micro-op buffer (an LRU-free bump cache that
 is reset when full), so each distinct kernel is loaded once per residency.
+
+Instructions are built as rows of a `Stream` (one int64 column per ISA field). A `tile.repeat`
+is expanded with numpy: its template's rows for each buffer set, repeated, plus the DRAM offset
+table. Only the micro-op cache is followed repetition by repetition, and only until a whole cycle
+of buffer sets finds every micro-op list resident: from then on the cache no longer changes, so
+no repetition loads micro-ops and the rest is one array operation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,50 +31,89 @@ from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
 from canopy_ir.dialects import accel, host, tile
-from canopy_ir.dialects.kvformat import KeyValueFormat
+from canopy_ir.dialects.kvformat import KeyValueFormat, int_values
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
-from canopy_ir.hw.isa import MemId
+from canopy_ir.hw.isa import MemId, Opcode
 from canopy_ir.hw.program import arena_alignment
+from canopy_ir.hw.stream import COL, WIDTH, Stream
 from canopy_ir.ir import module_config
 
 MEM_OF_SPACE = {"inp": MemId.INP, "wgt": MemId.WGT, "acc": MemId.ACC}
+MEM_FIELDS = ("y_size", "x_size", "x_stride", "y_pad_0", "y_pad_1", "x_pad_0", "x_pad_1")
+LOOP_FIELDS = [name for name, _ in tile.LOOP_FIELDS]
+BGN, END, DRAM = COL["uop_bgn"], COL["uop_end"], COL["dram_base"]
 
 
-def _loop_fields(op, *extra: str) -> dict[str, int]:
-    """The micro-op loop fields shared by tile.gemm/tile.alu and GEMM/ALU instructions."""
-    return {name: op.kv(name) for name, _ in tile.LOOP_FIELDS} | {
-        name: op.kv(name) for name in extra
-    }
+def _int(op, name: str) -> int:
+    return op.properties[name].value.data
+
+
+def _row(opcode: Opcode, **fields: int) -> list[int]:
+    row = [0] * WIDTH
+    row[0] = int(opcode)
+    for name, value in fields.items():
+        row[COL[name]] = value
+    return row
 
 
 class _Emitter:
     def __init__(self, module: ModuleOp, cfg: HwConfig):
         self.cfg = cfg
         self.module = module
-        self.insns: list[isa.Insn] = []
-        self.layers: list[str | None] = []  # the layer of each instruction
-        self.uop_table: list[tuple[int, int, int]] = []
-        self.table_index: dict[tuple, int] = {}
-        self.resident: dict[tuple, int] = {}  # uop list -> position in the uop buffer
+        self.rows: list[list[int]] = []  # rows not yet in a block
+        self.row_layers: list[int] = []  # their layer (index into self.names, -1: none)
+        self.blocks: list[np.ndarray] = []  # finished rows, in order
+        self.block_layers: list[np.ndarray] = []
+        self.count = 0  # instructions so far
+        self.names: list[str] = []
+        self.table: list[np.ndarray] = []  # distinct micro-op lists, in table order
+        self.table_len = 0
+        self.table_index: dict[bytes, int] = {}
+        self.resident: dict[bytes, int] = {}  # uop list -> position in the uop buffer
         self.uop_top = 0
         self.region_offset: dict[str, int] = {}
+        self.elem_bytes = {space: cfg.elem_bytes(space) for space in ("inp", "wgt", "acc", "out")}
         self.segments = 0  # instruction segments closed by a FINISH so far
         self.open_segment = False  # instructions since the last FINISH
+
+    # ---- the stream -------------------------------------------------------------------------
+    def append(self, row: list[int], layer: int) -> None:
+        self.rows.append(row)
+        self.row_layers.append(layer)
+        self.count += 1
+
+    def append_block(self, block: np.ndarray, layer: int) -> None:
+        self.flush()
+        self.blocks.append(block)
+        self.block_layers.append(np.full(len(block), layer, np.int64))
+        self.count += len(block)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.blocks.append(np.array(self.rows, np.int64).reshape(-1, WIDTH))
+            self.block_layers.append(np.array(self.row_layers, np.int64))
+            self.rows, self.row_layers = [], []
+
+    def stream(self) -> tuple[Stream, np.ndarray]:
+        self.flush()
+        if not self.blocks:
+            return Stream.empty(), np.zeros(0, np.int64)
+        return Stream(np.concatenate(self.blocks)), np.concatenate(self.block_layers)
 
     def end_segment(self, force: bool = False) -> None:
         """Close the instructions since the last FINISH (a host op runs between segments); the
         micro-op cache starts empty in the next segment."""
         if not (self.open_segment or force):
             return
-        self.insns.append(isa.FinishInsn())
-        self.layers.append(None)
+        self.append(_row(Opcode.FINISH), -1)
         self.segments += 1
         self.open_segment = False
         self.resident.clear()
         self.uop_top = 0
 
+    # ---- DRAM -------------------------------------------------------------------------------
     def layout(self) -> list[accel.RegionOp]:
         """Weights first (they form weights.bin), then inputs, outputs and scratch."""
         align = arena_alignment(self.cfg)
@@ -94,16 +140,22 @@ class _Emitter:
         self.arena_top = offset
         return regions
 
-    def dram_base(self, tensor: str, elem_offset: int, elem_bytes: int, where: str) -> int:
+    def dram_base(self, op, space: str, where: str) -> int:
+        tensor = op.properties["tensor"].data
         if tensor not in self.region_offset:
             raise LoweringError(f"unknown tensor '{tensor}'", where)
-        return self.region_offset[tensor] // elem_bytes + elem_offset
+        return self.region_offset[tensor] // self.elem_bytes[space] + _int(op, "dram_offset")
 
+    # ---- kernels ----------------------------------------------------------------------------
     def kernel(self, kernel: tile.KernelOp) -> None:
         where = f"layer '{kernel.layer.data}'"
-        first = len(self.insns)
+        name = kernel.layer.data
+        layer = self.names.index(name) if name in self.names else len(self.names)
+        self.names += [name] if layer == len(self.names) else []
+        first = self.count
         base: dict[SSAValue, int] = {}
         top = {"inp": 0, "wgt": 0, "acc": 0}
+        done: list = []  # the instruction-making ops so far (templates of tile.repeat)
         for op in kernel.body.block.ops:
             if isinstance(op, tile.AllocOp):
                 space, size = op.buf.type.space.data, op.buf.type.size.data
@@ -114,107 +166,145 @@ class _Emitter:
                         where,
                     )
                 base[op.buf], top[space] = top[space], top[space] + size
-            elif isinstance(op, tile.LoadOp):
-                space = op.buf.type.space.data
-                eb = self.cfg.elem_bytes(space)
-                self.insns.append(
-                    isa.LoadInsn(
-                        memory_type=MEM_OF_SPACE[space],
-                        sram_base=base[op.buf] + op.kv("offset"),
-                        dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
-                        **{
-                            k: op.kv(k)
-                            for k in (
-                                "y_size",
-                                "x_size",
-                                "x_stride",
-                                "y_pad_0",
-                                "y_pad_1",
-                                "x_pad_0",
-                                "x_pad_1",
-                            )
-                        },
-                    )
-                )
-            elif isinstance(op, tile.StoreOp):
-                eb = self.cfg.elem_bytes("out")
-                self.insns.append(
-                    isa.StoreInsn(
-                        memory_type=MemId.OUT,
-                        sram_base=base[op.buf] + op.kv("offset"),
-                        dram_base=self.dram_base(op.kv("tensor"), op.kv("dram_offset"), eb, where),
-                        y_size=op.kv("y_size"),
-                        x_size=op.kv("x_size"),
-                        x_stride=op.kv("x_stride"),
-                    )
-                )
-            elif isinstance(op, tile.GemmOp):
-                raw = np.asarray(op.kv("uops"), np.int64).reshape(-1, 3)
-                uops = raw + [base[op.acc], base[op.inp], base[op.wgt]]
-                bgn, end = self.place_uops(uops, where)
-                self.insns.append(
-                    isa.GemmInsn(
-                        reset_reg=op.kv("reset"),
-                        uop_bgn=bgn,
-                        uop_end=end,
-                        **_loop_fields(op, "wgt_factor_out", "wgt_factor_in"),
-                    )
-                )
-            elif isinstance(op, tile.AluOp):
-                raw = np.asarray(op.kv("uops"), np.int64).reshape(-1, 2)
-                uops = np.concatenate(
-                    [raw + base[op.acc], np.zeros((len(raw), 1), np.int64)], axis=1
-                )
-                bgn, end = self.place_uops(uops, where)
-                self.insns.append(
-                    isa.AluInsn(
-                        uop_bgn=bgn,
-                        uop_end=end,
-                        alu_opcode=op.kv("op"),
-                        use_imm=op.kv("use_imm"),
-                        imm=op.kv("imm"),
-                        **_loop_fields(op),
-                    )
-                )
+            elif isinstance(op, tile.RepeatOp):
+                self.repeat(op, done[len(done) - op.kv("ops") :], base, layer, where)
+            else:
+                row, uops = self.instruction(op, base.__getitem__, where)
+                if uops is not None:
+                    row[BGN], row[END], _ = self.place_uops(uops, layer, where)
+                self.append(row, layer)
+                done.append(op)
+        self.open_segment = self.open_segment or self.count > first
 
-        self.layers += [kernel.layer.data] * (len(self.insns) - first)
-        self.open_segment = self.open_segment or len(self.insns) > first
+    def instruction(
+        self, op, base: Callable[[SSAValue], int], where: str
+    ) -> tuple[list[int], np.ndarray | None]:
+        """The row of a tile op with its buffers at `base`, and the micro-ops it runs (GEMM,
+        ALU: uop_bgn/uop_end are filled in where they are placed)."""
+        # operands by position: IRDL's named accessors cost more than the rest of the row
+        bufs = op.operands
+        if isinstance(op, tile.LoadOp):
+            space = bufs[0].type.space.data
+            fields = {name: _int(op, name) for name in MEM_FIELDS}
+            return _row(
+                Opcode.LOAD,
+                memory_type=MEM_OF_SPACE[space],
+                sram_base=base(bufs[0]) + _int(op, "offset"),
+                dram_base=self.dram_base(op, space, where),
+                **fields,
+            ), None
+        if isinstance(op, tile.StoreOp):
+            return _row(
+                Opcode.STORE,
+                memory_type=MemId.OUT,
+                sram_base=base(bufs[0]) + _int(op, "offset"),
+                dram_base=self.dram_base(op, "out", where),
+                **{name: _int(op, name) for name in MEM_FIELDS[:3]},
+            ), None
+        loops = {name: _int(op, name) for name in LOOP_FIELDS}
+        if isinstance(op, tile.GemmOp):
+            raw = int_values(op.properties["uops"]).reshape(-1, 3)
+            uops = raw + np.array([base(bufs[0]), base(bufs[1]), base(bufs[2])], np.int64)
+            row = _row(
+                Opcode.GEMM,
+                reset_reg=_int(op, "reset"),
+                wgt_factor_out=_int(op, "wgt_factor_out"),
+                wgt_factor_in=_int(op, "wgt_factor_in"),
+                **loops,
+            )
+            return row, uops
+        assert isinstance(op, tile.AluOp), op.name
+        raw = int_values(op.properties["uops"]).reshape(-1, 2)
+        uops = np.zeros((len(raw), 3), np.int64)
+        uops[:, :2] = raw + base(bufs[0])
+        row = _row(
+            Opcode.ALU,
+            alu_opcode=_int(op, "op"),
+            use_imm=_int(op, "use_imm"),
+            imm=_int(op, "imm"),
+            **loops,
+        )
+        return row, uops
 
-    def place_uops(self, uops: np.ndarray, where: str) -> tuple[int, int]:
-        key = tuple(map(tuple, uops.tolist()))
+    def repeat(self, op: tile.RepeatOp, template: list, base: dict, layer: int, where) -> None:
+        """Repetitions 1 .. count of `template` (see `tile.RepeatOp`)."""
+        count, vary, deltas = op.kv("count"), list(op.kv("vary")), op.delta_table()
+        sets = op.buffer_sets() or [[]]
+        made = []  # per rotation of the buffer sets: the rows and micro-ops of the template
+        for g in range(len(sets)):
+            swap = op.rotation(g)
+            made.append(
+                [self.instruction(t, lambda b, s=swap: base[s.get(b, b)], where) for t in template]
+            )
+        # Repetitions one by one until a cycle of buffer sets finds every micro-op list resident.
+        r, clean = 1, 0
+        while r <= count and clean < len(sets):
+            clean += 1
+            moved = dict(zip(vary, deltas[r - 1].tolist(), strict=True))
+            for k, (row, uops) in enumerate(made[r % len(sets)]):
+                row = list(row)
+                if uops is not None:
+                    row[BGN], row[END], missed = self.place_uops(uops, layer, where)
+                    clean = 0 if missed else clean
+                row[DRAM] += moved.get(k, 0)
+                self.append(row, layer)
+            r += 1
+        if r > count:
+            return
+        # The rest: the cache does not change any more, so every repetition is its rows.
+        steady = np.zeros((len(sets), len(template), WIDTH), np.int64)
+        for g, rows in enumerate(made):
+            for k, (row, uops) in enumerate(rows):
+                steady[g, k] = row
+                if uops is not None:
+                    pos = self.resident[uops.tobytes()]
+                    steady[g, k, BGN], steady[g, k, END] = pos, pos + len(uops)
+        reps = np.arange(r, count + 1)
+        block = steady[reps % len(sets)]
+        if vary:
+            block[:, vary, DRAM] += deltas[r - 1 :]
+        self.append_block(block.reshape(-1, WIDTH), layer)
+
+    def place_uops(self, uops: np.ndarray, layer: int, where: str) -> tuple[int, int, bool]:
+        """(uop_bgn, uop_end) of a micro-op list in the buffer, and whether it had to be loaded
+        (a LOAD UOP is emitted then)."""
+        key = uops.tobytes()
         if key in self.resident:
             pos = self.resident[key]
-            return pos, pos + len(key)
+            return pos, pos + len(uops), False
         depth = self.cfg.depth("uop")
-        if len(key) > depth:
+        if len(uops) > depth:
             raise LoweringError(
-                f"{len(key)} micro-ops exceed the {depth}-entry micro-op buffer", where
+                f"{len(uops)} micro-ops exceed the {depth}-entry micro-op buffer", where
             )
-        if self.uop_top + len(key) > depth:
+        if self.uop_top + len(uops) > depth:
             self.resident.clear()
             self.uop_top = 0
         if key not in self.table_index:
-            self.table_index[key] = len(self.uop_table)
-            self.uop_table.extend(key)
+            self.table_index[key] = self.table_len
+            self.table.append(uops)
+            self.table_len += len(uops)
         pos = self.uop_top
-        self.insns.append(
-            isa.LoadInsn(
+        self.append(
+            _row(
+                Opcode.LOAD,
                 memory_type=MemId.UOP,
                 sram_base=pos,
                 dram_base=self.table_index[key],
                 y_size=1,
-                x_size=len(key),
-                x_stride=len(key),
-            )
+                x_size=len(uops),
+                x_stride=len(uops),
+            ),
+            layer,
         )
         self.resident[key] = pos
-        self.uop_top += len(key)
-        return pos, pos + len(key)
+        self.uop_top += len(uops)
+        return pos, pos + len(uops), True
 
 
 @dataclass(frozen=True)
 class TileToAccelPass(ModulePass):
-    """Place tensors and buffers and emit one accel op per VTA instruction."""
+    """Place tensors and buffers and emit the instruction stream (`accel.program`)."""
 
     name = "tile-to-accel"
 
@@ -234,22 +324,24 @@ class TileToAccelPass(ModulePass):
                 host_ops.append(child)
         if emitter.segments == 0 or emitter.open_segment:
             emitter.end_segment(force=True)
+        stream, layer_of = emitter.stream()
         # The uop table sits after every region; LOAD UOP addresses count 4-byte micro-ops.
         table_offset = emitter.arena_top
-        for insn in emitter.insns:
-            if isinstance(insn, isa.LoadInsn) and insn.memory_type == MemId.UOP:
-                insn.dram_base += table_offset // isa.UOP_BYTES
+        cols = stream.cols
+        uop_loads = (cols[:, 0] == Opcode.LOAD) & (cols[:, COL["memory_type"]] == MemId.UOP)
+        cols[uop_loads, DRAM] += table_offset // isa.UOP_BYTES
         table = accel.UopTableOp.create(
             properties=KeyValueFormat.kv_properties(
                 accel.UopTableOp.KV_FIELDS,
-                {"offset": table_offset, "uops": [v for t in emitter.uop_table for v in t]},
+                {
+                    "offset": table_offset,
+                    "uops": np.concatenate(emitter.table).reshape(-1)
+                    if emitter.table
+                    else np.zeros(0, np.int64),
+                },
             )
         )
-        program = accel.ProgramOp()
-        program.body.block.add_ops(
-            accel.InsnOp.from_record(i, layer)
-            for i, layer in zip(emitter.insns, emitter.layers, strict=True)
-        )
+        program = accel.ProgramOp(stream, (emitter.names, layer_of))
         for child in host_ops:
             child.detach()
         for child in list(op.ops):
@@ -257,9 +349,5 @@ class TileToAccelPass(ModulePass):
             child.erase()
         op.body.block.add_ops([*regions, table, program, *host_ops])
         op.attributes["canopy.stage"] = StringAttr("accel")
-        # The instruction ops come from records; `encode` runs the stream verifier on them (field
-        # widths, buffer and DRAM bounds, tokens), so only the declarations are verified here: a
-        # structural verify of every instruction op was a quarter of a large compile.
         for child in op.ops:
-            if not isinstance(child, accel.ProgramOp):
-                child.verify()
+            child.verify()

@@ -139,10 +139,7 @@ def _as_mlir(insns, uops, cfg, layers) -> str:
             {"offset": 0, "uops": [v for t in uops.triples() for v in t]},
         )
     )
-    program = accel.ProgramOp()
-    program.body.block.add_ops(
-        accel.InsnOp.from_record(i, layers[k] if layers else None) for k, i in enumerate(insns)
-    )
+    program = accel.ProgramOp.from_records(insns, layers)
     module = ModuleOp([table, program])
     set_module_config(module, cfg)
     return str(module)

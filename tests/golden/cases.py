@@ -47,6 +47,17 @@ def conv_tiny_buffers() -> onnx.ModelProto:
     return build_qdq_model((1, 20, 10, 10), layers, seed=5)
 
 
+@case("conv_repeats", config=str(HERE / "repeat_buffers.json"))
+def conv_repeats() -> onnx.ModelProto:
+    """Two convolutions on a 4x4 core with small buffers: runs of equal tiles become
+    `tile.repeat`s; the second layer's runs are blocks of three tiles that alternate between
+    two copies of the buffers (double buffering), so each repetition rotates them."""
+    from models import build_qdq_model
+
+    layers = [("conv", 8, 3, 1, 1, 1, True, True), ("conv", 16, 3, 2, 1, 1, True, True)]
+    return build_qdq_model((1, 4, 6, 6), layers, seed=7)
+
+
 GRAPH_PASSES = ("graph-canonicalize", "graph-fold-batchnorm", "graph-constant-fold", "graph-dce")
 
 

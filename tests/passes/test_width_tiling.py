@@ -11,8 +11,10 @@ from models import build_qdq_model, random_input
 from stages import graph_output, integer_graph, run_accel, run_lowered, run_passes
 
 import canopy_ir
+from canopy_ir.accel_program import read_program
 from canopy_ir.compiler.driver import compile_model
-from canopy_ir.dialects import accel, tile
+from canopy_ir.dialects import tile
+from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.passes.graph_to_tile import fields
 from canopy_ir.passes.graph_to_tile.fields import Window, fit_transfer, window
@@ -174,8 +176,9 @@ def test_resnet_layers_are_bit_exact_on_the_simulated_card(net, preset, tmp_path
 
 
 def _mem_fields(module) -> list[dict[str, int]]:
-    ops = [op for op in module.walk() if isinstance(op, accel.LoadOp | accel.StoreOp)]
-    return [{k: op.kv(k) for k in ("y_size", "x_size", "x_stride")} for op in ops]
+    insns = read_program(module).insns
+    mem = [i for i in insns if isinstance(i, isa.LoadInsn | isa.StoreInsn)]
+    return [{k: getattr(i, k) for k in ("y_size", "x_size", "x_stride")} for i in mem]
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,12 @@ program of a few ops, saved, and replayed."""
 
 import re
 
+import numpy as np
 import pytest
 
 from canopy_ir.dialects import accel
+from canopy_ir.hw import isa
+from canopy_ir.hw.stream import Stream
 from canopy_ir.passes.tile_to_accel import TileToAccelPass
 from canopy_ir.tools.fuzz import main as fuzz_main
 
@@ -24,13 +27,12 @@ def _drop_last_accumulating_gemm(monkeypatch):
     def faulty(self, ctx, module):
         clean(self, ctx, module)
         program = next(op for op in module.ops if isinstance(op, accel.ProgramOp))
-        gemms = [
-            op
-            for op in program.body.block.ops
-            if isinstance(op, accel.GemmOp) and not op.to_record().reset_reg
-        ]
-        gemms[-1].detach()
-        gemms[-1].erase()
+        stream, layers = program.stream(), program.layer_index()
+        gemms = np.flatnonzero(
+            (stream.column("opcode") == isa.Opcode.GEMM) & (stream.column("reset_reg") == 0)
+        )
+        keep = np.arange(len(stream)) != gemms[-1]
+        program.set_stream(Stream(stream.cols[keep]), (program.layer_names(), layers[keep]))
 
     monkeypatch.setattr(TileToAccelPass, "apply", faulty)
 

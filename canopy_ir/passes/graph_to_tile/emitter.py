@@ -2,13 +2,19 @@
 columns) and emits, per tile, the accumulator initialisation (biases), the loads and GEMMs of each
 reduction chunk, the requantization's ALU steps (`canopy_ir.quant.Requant.steps`) and the stores.
 
+Consecutive tiles (or chunks of tiles) of the same shape — sizes, padding of the input window —
+differ only in their DRAM offsets and in the copy of the buffers they use: the emitter emits the
+first of such a run as ops and the rest as one `tile.repeat` with a table of DRAM offsets
+(runs.py). The steps below are written once for a whole run: the tile positions are numpy
+arrays, so each DRAM offset comes out as an array over the run.
+
 Takes a layer's `ConvGeometry`, `Tiling` and DRAM tensor names; produces one `tile.kernel`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import numpy as np
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 from xdsl.ir import SSAValue
@@ -16,23 +22,12 @@ from xdsl.ir import SSAValue
 from canopy_ir.dialects import tile
 from canopy_ir.dialects.kvformat import KeyValueFormat
 from canopy_ir.hw.isa import AluOp
-from canopy_ir.passes.graph_to_tile.fields import fit_transfer, loop_factor, window
+from canopy_ir.passes.graph_to_tile.fields import loop_factor, window
+from canopy_ir.passes.graph_to_tile.runs import OutputTile, Template, Tile, batch, runs
 from canopy_ir.passes.graph_to_tile.tiling import ConvGeometry, Tiling, accumulator_elements
 from canopy_ir.quant import Requant
 
 BIAS_LOADS_MAX = 2  # up to this many output-channel blocks, load biases per block
-
-
-def _kv(op_cls, operands, **values):
-    return op_cls.create(
-        operands=operands, properties=KeyValueFormat.kv_properties(op_cls.KV_FIELDS, values)
-    )
-
-
-def _transfer(op_cls, buf: SSAValue, **fields) -> None:
-    """One tile.load / tile.store, cut into several where a field would not fit 16 bits."""
-    for piece in fit_transfer(fields, load=op_cls is tile.LoadOp):
-        _kv(op_cls, [buf], **piece)
 
 
 def _loop(**kw) -> dict:
@@ -41,23 +36,6 @@ def _loop(**kw) -> dict:
     )
     base.update(kw)
     return base
-
-
-@dataclass(frozen=True)
-class OutputTile:
-    """One output tile: batch block `nb`, output-channel blocks ob0 .. ob0 + tob - 1, output rows
-    oh0 .. oh0 + toh - 1, output columns ow0 .. ow0 + tow - 1, and the buffers it uses."""
-
-    nb: int
-    ob0: int
-    tob: int
-    oh0: int
-    toh: int
-    ow0: int
-    tow: int
-    acc: SSAValue
-    inp: SSAValue
-    wgt: SSAValue
 
 
 class KernelEmitter:
@@ -100,15 +78,48 @@ class KernelEmitter:
                 )
                 for _ in range(t.buffers)
             ]
-            for out in self.output_tiles(buffers):
-                self.initialise(out)
-                self.reduce(out)
-                self.requantize(out)
-                self.store(out)
+            tiles = list(self.output_tiles())
+            chunk = len(tiles) // max(1, g.nb * -(-g.cob // t.tob))  # tiles per channel chunk
+            for run in runs(tiles, chunk, t.buffers):
+                self.emit_run(run, buffers)
         return kernel
 
-    def output_tiles(self, buffers: list[tuple[SSAValue, ...]]) -> Iterator[OutputTile]:
-        """The output tiles in order, alternating between the copies of the buffers (so that
+    def emit_run(self, run: list[list[Tile]], buffers: list[tuple[SSAValue, ...]]) -> None:
+        """The ops of the run's first block of tiles, then a `tile.repeat` for the other blocks
+        (every block has the same tile shapes, in the same order)."""
+        self.sink = Template()
+        for j in range(len(run[0])):
+            tiles = [block[j] for block in run]
+            out = batch(tiles, buffers[tiles[0].k % len(buffers)])
+            self.initialise(out)
+            self.reduce(out)
+            self.requantize(out)
+            self.store(out)
+        if len(run) == 1:
+            return
+        offsets = self.sink.offsets
+        vary = sorted(offsets)
+        deltas = [offsets[v][1:] - offsets[v][0] for v in vary]
+        # tile k uses buffer copy k mod len(buffers): a block of an odd number of tiles starts
+        # on the other copy each time (runs() takes no other block sizes)
+        k0, rotate = run[0][0].k, len(run[0]) % len(buffers)
+        sets = [buffers[(k0 + i) % len(buffers)] for i in range(len(buffers))] if rotate else []
+        tile.RepeatOp.create(
+            operands=[b for s in sets for b in s],
+            properties=KeyValueFormat.kv_properties(
+                tile.RepeatOp.KV_FIELDS,
+                {
+                    "ops": len(self.sink.ops),
+                    "count": len(run) - 1,
+                    "sets": max(len(sets), 1),
+                    "vary": vary,
+                    "deltas": np.stack(deltas, 1).reshape(-1) if vary else [],
+                },
+            ),
+        )
+
+    def output_tiles(self) -> Iterator[Tile]:
+        """The output tiles in order; tile k uses copy k mod `buffers` of the buffers (so that
         the next tile's loads overlap this tile's compute)."""
         g, t = self.g, self.tiling
         width = t.width(g)
@@ -116,12 +127,13 @@ class KernelEmitter:
         for nb in range(g.nb):
             for ob0 in range(0, g.cob, t.tob):
                 for oh0 in range(0, g.oh, t.toh):
+                    toh = min(t.toh, g.oh - oh0)
+                    ys = window(oh0 * g.sh - g.pt, g.rows_in(toh), g.h)
                     for ow0 in range(0, g.ow, width):
-                        acc, inp, wgt = buffers[k % len(buffers)]
+                        tob, tow = min(t.tob, g.cob - ob0), min(width, g.ow - ow0)
+                        xs = window(ow0 * g.sw - g.pl, g.in_width(tow), g.w)
+                        yield Tile(k, nb, ob0, tob, oh0, toh, ow0, tow, ys, xs)
                         k += 1
-                        tob, toh = min(t.tob, g.cob - ob0), min(t.toh, g.oh - oh0)
-                        tow = min(width, g.ow - ow0)
-                        yield OutputTile(nb, ob0, tob, oh0, toh, ow0, tow, acc, inp, wgt)
 
     # --- loop nests over a tile ----------------------------------------------------------------
     def out_loops(self, out: OutputTile) -> dict:
@@ -140,7 +152,7 @@ class KernelEmitter:
         plane = out.toh * out.tow  # accumulator elements per output-channel block
         if self.has_bias and out.tob <= BIAS_LOADS_MAX:
             for ob in range(out.tob):  # each block's bias repeated over the tile by a stride-0 load
-                _kv(
+                self.sink.op(
                     tile.LoadOp,
                     [out.acc],
                     offset=ob * plane,
@@ -151,7 +163,7 @@ class KernelEmitter:
                     x_stride=0,
                 )
             return
-        _kv(
+        self.sink.op(
             tile.GemmOp,
             [out.acc, out.inp, out.wgt],
             reset=1,
@@ -167,8 +179,7 @@ class KernelEmitter:
         g, taps = self.g, self.g.taps
         plane = out.toh * out.tow
         rows_in, in_w = g.rows_in(out.toh), g.in_width(out.tow)
-        ys = window(out.oh0 * g.sh - g.pt, rows_in, g.h)
-        xs = window(out.ow0 * g.sw - g.pl, in_w, g.w)
+        ys, xs = out.ys, out.xs
         if xs.data == 0:
             # Every column lies in the padding: the products are all zero. (A LOAD of no
             # columns writes nothing, not even its padding, so it could not zero the window.)
@@ -176,7 +187,7 @@ class KernelEmitter:
         for ib0 in range(0, g.cib, self.tiling.tib):
             tib = min(self.tiling.tib, g.cib - ib0)
             for ib in range(tib):
-                _transfer(
+                self.sink.transfer(
                     tile.LoadOp,
                     out.inp,
                     offset=ib * rows_in * in_w,
@@ -190,7 +201,7 @@ class KernelEmitter:
                     x_pad_0=xs.pad_0,
                     x_pad_1=xs.pad_1,
                 )
-            _transfer(
+            self.sink.transfer(
                 tile.LoadOp,
                 out.wgt,
                 offset=0,
@@ -211,7 +222,7 @@ class KernelEmitter:
                                 ((ob * tib + ib) * g.kh + kh) * g.kw + kw,
                             ]
             limit = self.tiling.inp_depth
-            _kv(
+            self.sink.op(
                 tile.GemmOp,
                 [out.acc, out.inp, out.wgt],
                 **_loop(
@@ -235,7 +246,7 @@ class KernelEmitter:
                     out, f"multipliers{step.piece}", slots + step.piece * out.tob, dst, op
                 )
             elif step.imm is not None:
-                _kv(
+                self.sink.op(
                     tile.AluOp,
                     [out.acc],
                     op=int(op),
@@ -245,7 +256,7 @@ class KernelEmitter:
                     uops=[dst, 0],
                 )
             else:
-                _kv(
+                self.sink.op(
                     tile.AluOp,
                     [out.acc],
                     op=int(op),
@@ -260,7 +271,7 @@ class KernelEmitter:
         g = self.g
         base = ((out.nb * g.cob + out.ob0) * g.oh + out.oh0) * g.ow + out.ow0
         if out.tow == g.ow or out.toh == 1:
-            _transfer(
+            self.sink.transfer(
                 tile.StoreOp,
                 out.acc,
                 offset=0,
@@ -272,7 +283,7 @@ class KernelEmitter:
             )
             return
         for ob in range(out.tob):
-            _transfer(
+            self.sink.transfer(
                 tile.StoreOp,
                 out.acc,
                 offset=ob * out.toh * out.tow,
@@ -291,7 +302,7 @@ class KernelEmitter:
         block of the tile at `region`: one LOAD and one ALU instruction, whatever the number of
         blocks."""
         plane = out.toh * out.tow
-        _kv(
+        self.sink.op(
             tile.LoadOp,
             [out.acc],
             offset=slot,
@@ -301,7 +312,7 @@ class KernelEmitter:
             x_size=out.tob,
             x_stride=out.tob,
         )
-        _kv(
+        self.sink.op(
             tile.AluOp,
             [out.acc],
             op=int(op),

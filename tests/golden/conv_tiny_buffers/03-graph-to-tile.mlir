@@ -51,18 +51,7 @@ builtin.module attributes {canopy.inputs = ["input"], canopy.outputs = ["output"
     tile.alu %3 (op=max, use_imm, imm=-128, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
     tile.alu %3 (op=min, use_imm, imm=127, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
     tile.store %3 (offset=0, tensor="output", dram_offset=0, y_size=3, x_size=40, x_stride=100) : !tile.buf<acc, 123>
-    tile.gemm %3, %4, %5 (reset, iter_out=4, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, wgt_factor_out=0, wgt_factor_in=0, uops=[0, 0, 0, 40, 0, 0, 80, 0, 0]) : !tile.buf<acc, 123>, !tile.buf<inp, 80>, !tile.buf<wgt, 6>
-    tile.load %3 (offset=120, tensor="c14.packed", dram_offset=0, y_size=1, x_size=3, x_stride=3, y_pad_0=0, y_pad_1=0, x_pad_0=0, x_pad_1=0) : !tile.buf<acc, 123>
-    tile.alu %3 (op=add, imm=0, iter_out=4, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 120, 40, 121, 80, 122]) : !tile.buf<acc, 123>
-    tile.load %4 (offset=0, tensor="l0.out", dram_offset=40, y_size=4, x_size=10, x_stride=10, y_pad_0=0, y_pad_1=0, x_pad_0=0, x_pad_1=0) : !tile.buf<inp, 80>
-    tile.load %4 (offset=40, tensor="l0.out", dram_offset=140, y_size=4, x_size=10, x_stride=10, y_pad_0=0, y_pad_1=0, x_pad_0=0, x_pad_1=0) : !tile.buf<inp, 80>
-    tile.load %5 (offset=0, tensor="c11.packed", dram_offset=0, y_size=3, x_size=2, x_stride=2, y_pad_0=0, y_pad_1=0, x_pad_0=0, x_pad_1=0) : !tile.buf<wgt, 6>
-    tile.gemm %3, %4, %5 (iter_out=4, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=10, src_factor_in=1, wgt_factor_out=0, wgt_factor_in=0, uops=[0, 0, 0, 0, 40, 1, 40, 0, 2, 40, 40, 3, 80, 0, 4, 80, 40, 5]) : !tile.buf<acc, 123>, !tile.buf<inp, 80>, !tile.buf<wgt, 6>
-    tile.alu %3 (op=add, use_imm, imm=512, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
-    tile.alu %3 (op=shr, use_imm, imm=10, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
-    tile.alu %3 (op=max, use_imm, imm=-128, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
-    tile.alu %3 (op=min, use_imm, imm=127, iter_out=12, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 0]) : !tile.buf<acc, 123>
-    tile.store %3 (offset=0, tensor="output", dram_offset=40, y_size=3, x_size=40, x_stride=100) : !tile.buf<acc, 123>
+    tile.repeat (ops=12, count=1, sets=1, vary=[3, 4, 11], deltas=[40, 40, 40])
     tile.gemm %3, %4, %5 (reset, iter_out=2, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, wgt_factor_out=0, wgt_factor_in=0, uops=[0, 0, 0, 20, 0, 0, 40, 0, 0]) : !tile.buf<acc, 123>, !tile.buf<inp, 80>, !tile.buf<wgt, 6>
     tile.load %3 (offset=60, tensor="c14.packed", dram_offset=0, y_size=1, x_size=3, x_stride=3, y_pad_0=0, y_pad_1=0, x_pad_0=0, x_pad_1=0) : !tile.buf<acc, 123>
     tile.alu %3 (op=add, imm=0, iter_out=2, iter_in=10, dst_factor_out=10, dst_factor_in=1, src_factor_out=0, src_factor_in=0, uops=[0, 60, 20, 61, 40, 62]) : !tile.buf<acc, 123>
