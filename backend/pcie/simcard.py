@@ -1,5 +1,10 @@
 """A simulated PCIe accelerator card: its own memory, MMIO registers, and the functional simulator
-executing the instruction stream it fetches from that memory."""
+executing the instruction stream it fetches from that memory.
+
+A stream stays resident between runs, so the card decodes, plans, models and compiles it
+(`canopy_ir.hw.sim_plan`) once, keyed by the instruction bytes it fetches, and runs the compiled
+form on every start; it keeps the last few streams, so sessions sharing a card do not recompile.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,26 @@ from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.cycles import CycleReport, cycle_model
 from canopy_ir.hw.schedule import Plan
+from canopy_ir.hw.sim_plan import CompiledStream
 from canopy_ir.hw.simulator import PIPELINE_ORDER, FunctionalSimulator, SimStats
 
 DEFAULT_MEMORY = 256 << 20
+RESIDENT_STREAMS = 32  # decoded and compiled streams a card keeps (a model's segments, models)
+
+
+class _Resident:
+    """A stream the card has fetched: decoded, planned, modelled, and compiled per policy."""
+
+    def __init__(self, insns: list[isa.Insn], plan: Plan, cycles: CycleReport, layers):
+        self.insns, self.plan, self.cycles, self.layers = insns, plan, cycles, layers
+        self.compiled: dict = {}  # policy -> CompiledStream
+
+    def program(self, sim: FunctionalSimulator, policy) -> CompiledStream:
+        key = policy if isinstance(policy, str) else tuple(policy)
+        program = self.compiled.get(key)
+        if program is None or not program.matches():  # new policy, or the micro-ops changed
+            program = self.compiled[key] = CompiledStream(sim, self.insns, policy, self.plan)
+        return program
 
 
 class SimCard:
@@ -54,7 +76,8 @@ class SimCard:
         self.last_stats: SimStats | None = None
         self.last_cycles: CycleReport | None = None  # the cycle model's report of the last run
         self.layers: list[str | None] | None = None  # per-instruction layers, for the report
-        self._decoded: tuple | None = None  # (stream bytes, instructions, plan, cycle report)
+        self._resident: dict[bytes, _Resident] = {}  # by stream bytes, least recently run first
+        self._sim: FunctionalSimulator | None = None
 
     # ---- memory ---------------------------------------------------------------------------
     def alloc(self, nbytes: int, align: int = 64) -> DevicePtr:
@@ -102,19 +125,11 @@ class SimCard:
         stream = self.memory[start : start + count * isa.INSN_BYTES].tobytes()
         deadline = time.monotonic() + timeout
         try:
-            if self._decoded is None or self._decoded[0] != stream:
-                # The stream is resident: decode it (and plan and model it) once per upload.
-                insns = isa.decode_insns(stream, self.config)
-                plan = Plan(insns)
-                self._decoded = (
-                    stream,
-                    insns,
-                    plan,
-                    cycle_model(insns, self.config, self.layers, plan),
-                )
-            _, insns, plan, self.last_cycles = self._decoded
-            sim = FunctionalSimulator(self.config, self.memory)
-            self.last_stats = sim.run(insns, self.policy, plan)
+            resident = self._fetch(stream)
+            self.last_cycles = resident.cycles
+            if self._sim is None:
+                self._sim = FunctionalSimulator(self.config, self.memory)
+            self.last_stats = resident.program(self._sim, self.policy).run()
         except CanopyError as exc:
             self.regs[REG_STATUS] = STATUS_ERROR
             self.last_error = str(exc)
@@ -126,6 +141,22 @@ class SimCard:
             self.regs[REG_STATUS] = STATUS_ERROR
             raise DeviceTimeout("the stream ended without FINISH: the card never signals done")
         self.regs[REG_STATUS] = STATUS_DONE
+
+    def _fetch(self, stream: bytes) -> _Resident:
+        """The resident form of `stream`: decoded, planned and modelled once per upload."""
+        resident = self._resident.pop(stream, None)
+        if resident is None:
+            insns = isa.decode_insns(stream, self.config)
+            plan = Plan(insns)
+            cycles = cycle_model(insns, self.config, self.layers, plan)
+            resident = _Resident(insns, plan, cycles, self.layers)
+        elif resident.layers is not self.layers and resident.layers != self.layers:
+            resident.cycles = cycle_model(resident.insns, self.config, self.layers, resident.plan)
+            resident.layers = self.layers
+        self._resident[stream] = resident  # most recently run last
+        while len(self._resident) > RESIDENT_STREAMS:
+            del self._resident[next(iter(self._resident))]
+        return resident
 
     def reset(self) -> None:
         self.regs.update({REG_CTRL: 0, REG_STATUS: STATUS_IDLE})

@@ -6,6 +6,11 @@ modules (load, compute, store) and the four dependency-token queues between them
 under every policy, so tests run several to expose missing tokens. `policy="sequential"` ignores
 tokens and runs in program order (the meaning of a stream before `insert-deps`). Each instruction
 is executed with numpy over its whole micro-op loop nest.
+
+This is the interpreting simulator, instruction by instruction: the reference. A card runs the same
+stream over and over, and compiles it once instead (`sim_plan.CompiledStream`: the execution order
+recorded, loops turned into a few numpy calls each), which gives the same DRAM, buffers, statistics
+and errors as `run` (`tests/hw/test_simulator_compiled.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from canopy_ir.hw.isa import (
     decode_uops,
 )
 from canopy_ir.hw.schedule import DEFAULT_QUEUE_DEPTH, PIPELINE_ORDER, Plan, schedule
+from canopy_ir.hw.sim_blas import single_blas_thread
 
 
 @dataclass
@@ -63,6 +69,12 @@ class FunctionalSimulator:
             MemId.ACC: self.acc,
             MemId.ACC_8BIT: self.acc,
         }
+
+    def reset(self) -> None:
+        """Zero every buffer and the statistics, as a freshly made simulator has them."""
+        for buf in (self.inp, self.wgt, self.acc, *self.uop):
+            buf.fill(0)
+        self.stats = SimStats()
 
     # ---- DRAM views: element arrays over the card memory, indexed by dram_base ----------------
     def _dram_view(self, mem: int) -> np.ndarray:
@@ -320,11 +332,12 @@ class FunctionalSimulator:
         policy: str | Sequence[Module] = PIPELINE_ORDER,
         plan: Plan | None = None,
     ) -> SimStats:
-        if policy == "sequential":
-            for i, insn in enumerate(insns):
-                self.execute(insn, i)
-        else:
-            schedule(insns, policy, self.queue_depth, self.execute, plan)
+        with single_blas_thread():  # its matrix products are small (see sim_blas)
+            if policy == "sequential":
+                for i, insn in enumerate(insns):
+                    self.execute(insn, i)
+            else:
+                schedule(insns, policy, self.queue_depth, self.execute, plan)
         return self.stats
 
 
