@@ -171,6 +171,8 @@ def compile_model(
     after_all = print_ir or "all" in print_ir_after
     last_text = [print_module(module) if print_ir_after_change else ""]
     layers: list[dict] = []
+    partitioned = any(p.name == "graph-partition" for p in passes)
+    layers_after = "graph-partition" if partitioned else "import-qdq"
 
     def show(when: str, name: str, mod) -> None:
         print(f"// ----- IR {when} {name} -----\n{mod}", file=stream)
@@ -194,7 +196,7 @@ def compile_model(
             changed, last_text[0] = text != last_text[0], text
         if after_all or name in print_ir_after or (print_ir_after_change and changed):
             show("after", name, mod)
-        if name in ("import-qdq", "graph-partition"):
+        if name == layers_after:  # the targets are known once graph-partition ran
             layers[:] = layer_info(mod)
         if name == "import-qdq":
             if report is not None:
