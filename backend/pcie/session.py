@@ -103,6 +103,13 @@ class Session:
         self.layers = art.instruction_layers()
         self.segments = art.segments()
         self.regions = {r.name: r for r in art.regions}
+        # the model's inputs and outputs in ONNX order, whether the card or the host reads them
+        self.input_args = _args(
+            self.inputs, self.host.tensors_of("input"), self.host.plan["inputs"]
+        )
+        self.output_args = _args(
+            self.outputs, self.host.tensors_of("output"), self.host.plan["outputs"]
+        )
         if self.target == "opencl":  # no accelerator: its stream is a lone FINISH, no card
             if art.insn_count != 1 or art.regions:
                 raise ArtefactError("a target-opencl artefact holds accelerator instructions")
@@ -137,19 +144,6 @@ class Session:
         if self.device is not None:
             self.device.free(self.arena)
             self.device.free(self.insn_buf)
-
-    @property
-    def input_args(self) -> list[NodeArg]:
-        """The model's inputs in ONNX order (whether the card or the host reads them)."""
-        shapes = {r.onnx_name: r.logical_shape for r in self.inputs}
-        shapes.update({t["onnx_name"]: t["shape"] for t in self.host.tensors_of("input")})
-        return _in_order(shapes, self.host.plan["inputs"])
-
-    @property
-    def output_args(self) -> list[NodeArg]:
-        shapes = {r.onnx_name: r.logical_shape for r in self.outputs}
-        shapes.update({t["onnx_name"]: t["shape"] for t in self.host.tensors_of("output")})
-        return _in_order(shapes, self.host.plan["outputs"])
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Float inputs by ONNX name → float outputs by ONNX name. The card's instruction
@@ -312,7 +306,10 @@ def opencl_card(cfg: HwConfig, spec: str | None) -> Device:
     return OpenCLCard(cfg, device=spec)
 
 
-def _in_order(shapes: dict, order: list[str]) -> list[NodeArg]:
+def _args(regions: list[Region], host_tensors: list[dict], order: list[str]) -> list[NodeArg]:
+    """NodeArgs of the card's boundary regions and the host's model tensors, in ONNX order."""
+    shapes = {r.onnx_name: r.logical_shape for r in regions}
+    shapes.update({t["onnx_name"]: t["shape"] for t in host_tensors})
     names = [n for n in order if n in shapes] + [n for n in shapes if n not in order]
     return [NodeArg(n, list(shapes[n])) for n in names]
 
