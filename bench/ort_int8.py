@@ -1,9 +1,9 @@
 """ResNet-18 and MobileNetV2 (examples/zoo.py) quantized by onnxruntime's `quantize_static` with
-its default arguments (QDQ, uint8 asymmetric activations, int8 per-tensor weights), compiled and
+its default arguments (QDQ, int8 asymmetric activations, int8 per-tensor weights), compiled and
 run on the simulated card, against ONNX semantics: `onnx.reference.ReferenceEvaluator` on the same
 QDQ model (its opset raised to 21, where DequantizeLinear follows opset 19+) and onnxruntime.
 
-    python -m bench.ort_int8 [--size 224] [--images 2] [--no-record]
+    python -m bench.ort_int8 [--size 224] [--images 2] [--pre-process] [--no-record]
 
 Reports, per model: the partition (ops and MACs per target), compile time, card time per image,
 and the card's output in output steps (LSB) from the reference's: share within 1 LSB, mean,
@@ -29,7 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
 
-def quantize_with_defaults(model: onnx.ModelProto, folder: Path, size: int) -> Path:
+def quantize_with_defaults(
+    model: onnx.ModelProto, folder: Path, size: int, pre_process: bool = False
+) -> Path:
+    """quantize_static with default arguments, calibrated on four seeded images; with
+    `pre_process`, after onnxruntime's recommended quant_pre_process (BatchNorm folded)."""
     from onnxruntime import quantization
 
     rng = np.random.default_rng(0)
@@ -37,14 +41,23 @@ def quantize_with_defaults(model: onnx.ModelProto, folder: Path, size: int) -> P
     class Reader(quantization.CalibrationDataReader):
         def __init__(self):
             self.data = iter(
-                [{"input": rng.standard_normal((1, 3, size, size)).astype(np.float32)}] * 4
+                [
+                    {"input": rng.standard_normal((1, 3, size, size)).astype(np.float32)}
+                    for _ in range(4)
+                ]
             )
 
         def get_next(self):
             return next(self.data, None)
 
     onnx.save(model, folder / "float.onnx")
-    quantization.quantize_static(str(folder / "float.onnx"), str(folder / "int8.onnx"), Reader())
+    source = folder / "float.onnx"
+    if pre_process:
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+
+        quant_pre_process(source, folder / "pre.onnx", skip_symbolic_shape=True)
+        source = folder / "pre.onnx"
+    quantization.quantize_static(str(source), str(folder / "int8.onnx"), Reader())
     return folder / "int8.onnx"
 
 
@@ -68,14 +81,16 @@ def reference_evaluator(path: Path):
     return ReferenceEvaluator(model)
 
 
-def measure(name: str, model: onnx.ModelProto, size: int, images: int, folder: Path) -> dict:
+def measure(
+    name: str, model: onnx.ModelProto, size: int, images: int, folder: Path, pre_process: bool
+) -> dict:
     import onnxruntime as ort
 
     import canopy_ir
     from canopy_ir.compiler.driver import compile_model
     from canopy_ir.compiler.layers import partition_summary
 
-    path = quantize_with_defaults(model, folder, size)
+    path = quantize_with_defaults(model, folder, size, pre_process)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -136,13 +151,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--images", type=int, default=2)
     ap.add_argument("--models", default="resnet18,mobilenet_v2")
+    ap.add_argument(
+        "--pre-process",
+        action="store_true",
+        help="run onnxruntime's quant_pre_process (BatchNorm folded) before quantize_static",
+    )
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
     rows = []
     for name in args.models.split(","):
         with tempfile.TemporaryDirectory() as d:
             rows.append(
-                measure(name, zoo.MODELS[name](size=args.size), args.size, args.images, Path(d))
+                measure(
+                    name,
+                    zoo.MODELS[name](size=args.size),
+                    args.size,
+                    args.images,
+                    Path(d),
+                    args.pre_process,
+                )
             )
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
@@ -153,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
             for r in rows:
                 f.write(
                     f"| {datetime.date.today()} | {machine} | `python -m bench.ort_int8` | "
-                    f"{r['model']} {args.size}x{args.size}, onnxruntime quantize_static defaults "
+                    f"{r['model']} {args.size}x{args.size}, {args.images} images, onnxruntime "
+                    f"{'quant_pre_process + ' if args.pre_process else ''}quantize_static defaults "
                     f"| MACs on the accelerator {r['accel_macs']:.1%}, ops accelerator / host "
                     f"{r['ops']}, compile {r['compile_s']:.1f} s, card {r['card_s']:.2f} s/img; "
                     f"vs onnx.reference: within 1 LSB {r['within1']:.2%}, mean {r['mean']:.3f}, "

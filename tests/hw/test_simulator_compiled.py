@@ -198,7 +198,7 @@ def streams(draw):
     return cfg, dram, insns, draw(st.sampled_from(POLICIES))
 
 
-@settings(max_examples=300)
+@settings(max_examples=max(300, settings.default.max_examples))
 @given(streams())
 def test_compiled_stream_equals_the_interpreter(case):
     check_stream(*case)
@@ -279,7 +279,7 @@ def loop_streams(draw):
     return cfg, np.concatenate(dram), insns, "sequential"
 
 
-@settings(max_examples=300)
+@settings(max_examples=max(300, settings.default.max_examples))
 @given(loop_streams())
 def test_compiled_loops_equal_the_interpreter(case):
     check_stream(*case)

@@ -71,7 +71,7 @@ def _apply(transfers: list[dict], dram: np.ndarray, load: bool) -> np.ndarray:
     return out
 
 
-@settings(max_examples=200)
+@settings(max_examples=max(200, settings.default.max_examples))
 @given(
     st.booleans(),
     st.integers(0, 12),
