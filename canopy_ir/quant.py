@@ -11,7 +11,8 @@ Number formats:
   multiplier M (one, or one per output channel), then a rounding shift, the zero point and a clip:
   y = clip(((t · M) + 2^(shift−1)) >> shift + zero point), t = (x + 2^(pre−1)) >> pre. Shifts round
   half up. With power-of-two scale ratios M is 1 and only the shift remains; otherwise M is a
-  fixed-point number, M / 2^(pre + shift) ≈ s_x · s_w / s_y, at most FIXED_POINT_BITS wide.
+  fixed-point number, M / 2^(pre + shift) ≈ s_x · s_w / s_y, at most FIXED_POINT_BITS wide
+  (QDQ_MULTIPLIER_BITS for imported QDQ models).
 
 The accelerator's ALU multiplies by at most ALU_MUL_BITS signed bits, so it applies M in pieces of
 p bits by Horner's scheme (`Requant.steps`); pre-shifting keeps |t| < 2^PRE_SHIFT_LIMIT, so every
@@ -33,7 +34,13 @@ import numpy as np
 
 from canopy_ir.errors import QuantizationError
 
-FIXED_POINT_BITS = 21  # multiplier precision: ~5e-7 relative, below float32's requantization
+FIXED_POINT_BITS = 21  # multiplier precision of graph-quantize's own scales: ~5e-7 relative
+# Imported QDQ models define their requantization by float32 scales, which their reference
+# computes in float32 (relative error ~6e-8). 21 bits rounded ~0.02 % of a layer's outputs the
+# other way from it (onnxruntime, at float32 precision: ~0.003 %), and such single differences
+# grow through deep networks; 28 bits (four 7-bit ALU pieces instead of three) are finer than
+# float32, wherever graph.requantize's shift range (<= 31) leaves room for them.
+QDQ_MULTIPLIER_BITS = 28
 PRE_SHIFT_LIMIT = 23  # |acc >> pre_shift| < 2^23 ...
 MAX_PIECE_BITS = 7  # ... times a multiplier piece < 2^7 stays below 2^30; Horner's sums below 2^31
 ALU_IMM_SHIFT_MAX = 15  # the largest shift whose rounding constant 2^(s-1) fits the ALU immediate

@@ -53,7 +53,9 @@ def default_passes(
     from canopy_ir.compiler.pipeline import parse_passes
     from canopy_ir.dialects import graph
     from canopy_ir.passes import DEFAULT_PIPELINE, GRAPH_PIPELINE
+    from canopy_ir.passes.import_qdq import ImportQdqPass
     from canopy_ir.passes.quantize import QuantizePass
+    from canopy_ir.quant import FIXED_POINT_BITS
 
     passes = parse_passes(DEFAULT_PIPELINE)
     is_float = not any(
@@ -69,6 +71,10 @@ def default_passes(
         # Simplify first (batch norms folded into their convolutions, constants folded), so
         # that calibration and quantization see the network the accelerator will run.
         passes[:0] = [*parse_passes(GRAPH_PIPELINE), quantize]
+        # Scales chosen here have no float reference to follow: their fixed-point multipliers
+        # keep graph-quantize's precision (three ALU pieces, not the four of imported models).
+        index = next(k for k, p in enumerate(passes) if p.name == "import-qdq")
+        passes[index] = ImportQdqPass(multiplier_bits=FIXED_POINT_BITS)
     return passes
 
 

@@ -42,7 +42,7 @@ from canopy_ir.passes.import_qdq.integer_ops import (
 )
 from canopy_ir.passes.import_qdq.linear import FoldQuantizedLinear
 from canopy_ir.passes.import_qdq.signed import make_activations_signed
-from canopy_ir.quant import FIXED_POINT_BITS
+from canopy_ir.quant import QDQ_MULTIPLIER_BITS
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ImportQdqPass(ModulePass):
     """Fold a QDQ model's QuantizeLinear/DequantizeLinear pairs into integer ops."""
 
     name = "import-qdq"
-    multiplier_bits: int = FIXED_POINT_BITS  # fixed-point multipliers for other scales
+    multiplier_bits: int = QDQ_MULTIPLIER_BITS  # fixed-point multipliers for other scales
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         make_activations_signed(op)
