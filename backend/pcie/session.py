@@ -4,17 +4,20 @@ resident; each `run` moves only the inputs in and the outputs out.
 The artefact's DRAM addresses are relative to its arena; the session relocates them to where the
 arena lands in card memory (the loader's job on any system without shared virtual memory).
 
-The artefact's target (manifest["target"]) says which devices may run it: `sim` the simulated
-card; `accel-opencl` an OpenCL device, the accelerator running as an OpenCL kernel
-(`backend/opencl/card.py`) and the host ops as generated kernels; `opencl` an OpenCL device with
-no card at all, every op a generated kernel (`backend/opencl/host_values.py`). With OpenCL host
-values, the "host" seconds count enqueuing kernels; waiting for them lands in "output".
+What the session keeps on the card is a `ResidentImage` (resident.py). A run that fails on the
+card (timeout, DMA error, a reset, data that no longer matches its checksum) frees it, and so
+does a card restart; the next run uploads it again (`counters.uploads` counts uploads), so one
+fault costs one failed run. `close()` frees it for good.
+
+The artefact's target says which devices may run it (targets.py). With OpenCL host values, the
+"host" seconds count enqueuing kernels; waiting for them lands in "output".
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,38 +26,71 @@ import numpy as np
 
 from canopy_ir.artefact import Artefact
 from canopy_ir.backend.pcie.device import (
+    CHECK_ENTRY,
     CTRL_START,
+    CTRL_VERIFY,
+    REG_CHECK_ADDR,
+    REG_CHECK_COUNT,
     REG_CTRL,
     REG_INSN_ADDR,
     REG_INSN_COUNT,
     Device,
+    DevicePtr,
 )
 from canopy_ir.backend.pcie.host import HostPlan, HostValues, NumpyHostValues
-from canopy_ir.backend.pcie.simcard import SimCard
+from canopy_ir.backend.pcie.resident import ResidentImage, relocate
+from canopy_ir.backend.pcie.targets import (
+    DEVICES,
+    TARGET_KINDS,
+    artefact_target,
+    check_target,
+    device_kind,
+    make_card,
+    opencl_card,
+    opencl_host_values,
+)
 from canopy_ir.errors import ArtefactError, CanopyError, DeviceError
 from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.layout import pack_activation, unpack_activation
-from canopy_ir.hw.program import Region, arena_alignment
+from canopy_ir.hw.program import Region
 from canopy_ir.quant import dequantize, quantize
 
-_CARD_LOCKS: dict[int, threading.Lock] = {}
+# the device-string helpers lived here before targets.py: importable from here as before
+__all__ = [
+    "DEVICES",
+    "TARGET_KINDS",
+    "Counters",
+    "InferenceSession",
+    "NodeArg",
+    "Session",
+    "artefact_target",
+    "check_target",
+    "device_kind",
+    "opencl_card",
+    "opencl_host_values",
+    "relocate",
+]
+
+# One lock per card, so sessions sharing a card never interleave their commands; weak keys, so
+# a card's lock goes with the card (by id for a card that cannot be weakly referenced).
+_CARD_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CARD_LOCKS_BY_ID: dict[int, threading.Lock] = {}
+_CARD_LOCKS_GUARD = threading.Lock()
 
 
-def relocate(insns: bytes, cfg: HwConfig, arena_addr: int) -> bytes:
-    """Shift every LOAD/STORE's dram_base by the arena's card address (in its element size)."""
-    out = []
-    for insn in isa.decode_insns(insns, cfg):
-        if isinstance(insn, isa.LoadInsn | isa.StoreInsn):
-            eb = isa.dram_elem_bytes(insn.memory_type, cfg)
-            insn.dram_base += arena_addr // eb
-        out.append(insn)
-    return isa.encode_insns(out, cfg)
+def card_lock(device: Device) -> threading.Lock:
+    with _CARD_LOCKS_GUARD:
+        try:
+            return _CARD_LOCKS.setdefault(device, threading.Lock())
+        except TypeError:
+            return _CARD_LOCKS_BY_ID.setdefault(id(device), threading.Lock())
 
 
 @dataclass
 class Counters:
     runs: int = 0
+    uploads: int = 0  # the model put on the card: once, and again after each failed run
     bytes_to_device: int = 0
     bytes_from_device: int = 0
     instructions: int = 0
@@ -78,12 +114,16 @@ class Session:
         device: Device | str = "sim",
         timeout: float = 60.0,
         host_values: Callable[[], HostValues] | None = None,
+        *,
+        verify: bool = True,
     ):
-        """`device`: "sim", "opencl" or "opencl:NAME|INDEX" (an OpenCL device by name substring
-        or index; default $CANOPY_OPENCL_DEVICE, else the first GPU), or a `Device`; it must
-        suit the target the artefact was compiled for. `host_values` makes the store the host
-        ops run in for one run (default: numpy for sim, generated OpenCL kernels on the OpenCL
-        device otherwise)."""
+        """`device`: "sim", "sim-process" (the simulated card in a process of its own, ended
+        by `close`), "opencl" or "opencl:NAME|INDEX" (an OpenCL device by name substring or
+        index; default $CANOPY_OPENCL_DEVICE, else the first GPU), or a `Device`; it must suit
+        the target the artefact was compiled for. `host_values` makes the store the host ops
+        run in for one run (default: numpy for sim, generated OpenCL kernels on the OpenCL
+        device otherwise). `verify`: the card checks the uploaded weights, micro-ops and
+        instructions against their checksums before each run (on cards that can)."""
         self.artefact = artefact if isinstance(artefact, Artefact) else Artefact.load(artefact)
         art, cfg = self.artefact, self.artefact.config
         self.target = artefact_target(art)
@@ -97,6 +137,8 @@ class Session:
         if bind is not None:
             bind(self.host)
         self.timeout = timeout
+        self.closed, self._owns_device = False, False
+        self.image: ResidentImage | None = None
         self.counters = Counters()
         self.inputs = art.io("input")  # quantized by the host, read by the card
         self.outputs = art.io("output")  # written by the card, dequantized by the host
@@ -116,24 +158,35 @@ class Session:
             self.device = None
             self.lock = threading.Lock()
             return
-        if device == "sim":
-            device = SimCard(cfg)
-        elif isinstance(device, str):
-            device = opencl_card(cfg, spec)
-        card_cfg = getattr(device, "config", cfg)
-        if card_cfg != cfg:
-            raise DeviceError(
-                "the artefact was compiled for a different hardware configuration "
-                "than the card implements; recompile with the card's vta_config.json"
-            )
-        self.device = device
-        self.lock = _CARD_LOCKS.setdefault(id(device), threading.Lock())
+        self._owns_device = isinstance(device, str)  # made here: closed with the session
+        self.device = device = make_card(device, cfg, spec) if self._owns_device else device
+        try:
+            card_cfg = getattr(device, "config", cfg)
+            if card_cfg != cfg:
+                raise DeviceError(
+                    "the artefact was compiled for a different hardware configuration "
+                    "than the card implements; recompile with the card's vta_config.json"
+                )
+            self.lock = card_lock(device)
+            self.image = ResidentImage(art, device, verify)
+            with self.lock:
+                self._upload()
+        except BaseException:
+            self._close_device()
+            raise
+
+    @property
+    def arena(self) -> DevicePtr | None:
+        return self.image.arena if self.image is not None else None
+
+    @property
+    def insn_buf(self) -> DevicePtr | None:
+        return self.image.insn_buf if self.image is not None else None
+
+    def _upload(self) -> None:
         t = time.perf_counter()
-        self.arena = device.alloc(art.arena_bytes, align=max(4096, arena_alignment(cfg)))
-        self.insn_buf = device.alloc(len(art.insns), align=64)
-        self._dma_in(self.arena, art.weights, 0)
-        self._dma_in(self.arena, art.uops, art.uop_offset)
-        self._dma_in(self.insn_buf, relocate(art.insns, cfg, self.arena.addr), 0)
+        self.image.upload(self._dma_in)
+        self.counters.uploads += 1
         self.counters.seconds["upload"] += time.perf_counter() - t
 
     def _dma_in(self, ptr, data: bytes, offset: int) -> None:
@@ -141,9 +194,25 @@ class Session:
         self.counters.bytes_to_device += len(data)
 
     def close(self) -> None:
-        if self.device is not None:
-            self.device.free(self.arena)
-            self.device.free(self.insn_buf)
+        """Free everything the session holds on its card (and end a card it made itself).
+        Closing twice is harmless; running after closing is an error."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self.image is not None:
+                self.image.release()
+        self._close_device()
+
+    def _close_device(self) -> None:
+        if self._owns_device and hasattr(self.device, "close"):
+            self.device.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Float inputs by ONNX name → float outputs by ONNX name. The card's instruction
@@ -156,37 +225,18 @@ class Session:
         missing = [n for n in names if n not in feeds]
         if missing:
             raise CanopyError(f"input '{missing[0]}' is missing")
-        cfg = self.artefact.config
         seconds = dict.fromkeys(("input", "execute", "host", "output"), 0.0)
         with self.lock:
-            t = time.perf_counter()
-            for r in self.inputs:
-                self._dma_in(self.arena, _encode_input(r, feeds[r.onnx_name], cfg), r.offset)
-            values = self.host_values()
-            for name, value in self.host.inputs(feeds).items():
-                values.put(name, value)
-            seconds["input"] += time.perf_counter() - t
-            for k, (first, end) in enumerate(self.segments):
-                t = time.perf_counter()
-                self._run_host(k, values)
-                t1 = time.perf_counter()
-                if self.device is not None:
-                    self._launch(first, end)
-                seconds["host"] += t1 - t
-                seconds["execute"] += time.perf_counter() - t1
-            t = time.perf_counter()
-            self._run_host(len(self.segments), values)
-            t1 = time.perf_counter()
-            results = {}
-            for r in self.outputs:
-                q = self._read_card(r)
-                results[r.onnx_name] = (
-                    q if r.scale is None else dequantize(q, r.scale, r.zero_point)
-                )
-            for name, t_ in self.host.tensors_named("output"):
-                results[t_["onnx_name"]] = values.get(name)
-            seconds["host"] += t1 - t
-            seconds["output"] += time.perf_counter() - t1
+            if self.closed:
+                raise CanopyError("the session is closed")
+            if self.image is not None and not self.image.valid:
+                self._upload()  # the last run failed, or the card restarted since
+            try:
+                results = self._run_locked(feeds, seconds)
+            except DeviceError:
+                if self.image is not None:  # the card's copy is suspect: upload it next run
+                    self.image.release()
+                raise
         c = self.counters
         c.runs += 1
         c.instructions += self.artefact.insn_count if self.device is not None else 0
@@ -194,13 +244,51 @@ class Session:
             c.seconds[key] = c.seconds.get(key, 0.0) + dt
         return results
 
-    def _launch(self, first: int, end: int) -> None:
-        """Run instructions [first, end) on the card and wait for its FINISH."""
+    def _run_locked(self, feeds: dict[str, np.ndarray], seconds: dict[str, float]) -> dict:
+        """`run`'s work on the card and host, holding the card's lock; times go to `seconds`."""
+        cfg = self.artefact.config
+        t = time.perf_counter()
+        for r in self.inputs:
+            self._dma_in(self.arena, _encode_input(r, feeds[r.onnx_name], cfg), r.offset)
+        values = self.host_values()
+        for name, value in self.host.inputs(feeds).items():
+            values.put(name, value)
+        seconds["input"] += time.perf_counter() - t
+        for k, (first, end) in enumerate(self.segments):
+            t = time.perf_counter()
+            self._run_host(k, values)
+            t1 = time.perf_counter()
+            if self.device is not None:
+                self._launch(first, end, verify=k == 0)
+            seconds["host"] += t1 - t
+            seconds["execute"] += time.perf_counter() - t1
+        t = time.perf_counter()
+        self._run_host(len(self.segments), values)
+        t1 = time.perf_counter()
+        results = {}
+        for r in self.outputs:
+            q = self._read_card(r)
+            results[r.onnx_name] = q if r.scale is None else dequantize(q, r.scale, r.zero_point)
+        for name, t_ in self.host.tensors_named("output"):
+            results[t_["onnx_name"]] = values.get(name)
+        seconds["host"] += t1 - t
+        seconds["output"] += time.perf_counter() - t1
+        return results
+
+    def _launch(self, first: int, end: int, verify: bool = False) -> None:
+        """Run instructions [first, end) on the card and wait for its FINISH; `verify`: the
+        card checks the uploaded data first (once per run: the first segment's launch)."""
         if hasattr(self.device, "layers"):  # a simulated card can attribute cycles to layers
             self.device.layers = self.layers[first:end]
         self.device.write_reg(REG_INSN_ADDR, self.insn_buf.addr + first * isa.INSN_BYTES)
         self.device.write_reg(REG_INSN_COUNT, end - first)
-        self.device.write_reg(REG_CTRL, CTRL_START)
+        ctrl = CTRL_START
+        table = self.image.check_table
+        if verify and table is not None:
+            self.device.write_reg(REG_CHECK_ADDR, table.addr)
+            self.device.write_reg(REG_CHECK_COUNT, table.nbytes // CHECK_ENTRY.itemsize)
+            ctrl |= CTRL_VERIFY
+        self.device.write_reg(REG_CTRL, ctrl)
         try:
             self.device.wait(self.timeout)
         except DeviceError:
@@ -237,73 +325,6 @@ class Session:
                     value = np.asarray(values.get(name), np.int8)
                     packed = pack_activation(value, self.artefact.config)
                     self._dma_in(self.arena, packed.tobytes(), r.offset)
-
-
-# The kind of device each target runs on: the simulated card, or an OpenCL device (as the
-# accelerator card plus generated kernels for the host ops, or generated kernels alone).
-TARGET_KINDS = {"sim": "sim", "accel-opencl": "opencl", "opencl": "opencl"}
-DEVICES = "sim, opencl, opencl:NAME or opencl:INDEX (an OpenCL device by name substring or index)"
-
-
-def artefact_target(art: Artefact) -> str:
-    """The target `art` was compiled for (artefacts from before targets: the simulated card's)."""
-    target = art.manifest.get("target", "sim")
-    if target not in TARGET_KINDS:
-        raise ArtefactError(
-            f"unknown target '{target}' (this build runs {', '.join(TARGET_KINDS)})"
-        )
-    return target
-
-
-def device_kind(device: Device | str) -> tuple[str, str | None]:
-    """("sim" | "opencl" | "card", the OpenCL device's name or index) of a device argument."""
-    if not isinstance(device, str):
-        if isinstance(device, SimCard):
-            return "sim", None
-        module = type(device).__module__
-        return ("opencl" if module.startswith("canopy_ir.backend.opencl") else "card"), None
-    name, sep, spec = device.partition(":")
-    if device == "sim":
-        return "sim", None
-    if name == "opencl" and (spec or not sep):
-        return "opencl", spec or None
-    raise CanopyError(f"device '{device}' is not available (this build offers: {DEVICES})")
-
-
-def check_target(target: str, kind: str, device) -> None:
-    """Refuse a device that cannot run the artefact's target, naming both. A card object runs
-    any accelerator stream (sim and accel-opencl artefacts hold the same one), except that the
-    simulated card is not an OpenCL device; a target-opencl artefact needs no card at all."""
-    if isinstance(device, str):
-        ok = TARGET_KINDS[target] == kind
-    else:
-        ok = target != "opencl" and not (kind == "sim" and target == "accel-opencl")
-    if not ok:
-        label = device if isinstance(device, str) else type(device).__name__
-        want = "sim" if target == "sim" else "opencl (or opencl:NAME|INDEX)"
-        raise CanopyError(
-            f"the artefact was compiled for target '{target}' and cannot run on device "
-            f"'{label}'; run it on device {want}, or recompile it with --target for this device"
-        )
-
-
-def opencl_host_values(spec: str | None):
-    """The store factory that runs host ops as generated kernels on OpenCL device `spec`."""
-    from canopy_ir.backend.opencl.host_values import OpenCLHost
-
-    return OpenCLHost(spec)
-
-
-def opencl_card(cfg: HwConfig, spec: str | None) -> Device:
-    """The accelerator as an OpenCL kernel (backend/opencl/card.py) on device `spec`."""
-    try:
-        from canopy_ir.backend.opencl import OpenCLCard
-    except (ImportError, AttributeError):
-        raise CanopyError(
-            "target accel-opencl needs the OpenCL accelerator card "
-            "(canopy_ir.backend.opencl.OpenCLCard), which this build does not have"
-        ) from None
-    return OpenCLCard(cfg, device=spec)
 
 
 def _args(regions: list[Region], host_tensors: list[dict], order: list[str]) -> list[NodeArg]:
@@ -349,8 +370,10 @@ class InferenceSession:
         device: Device | str = "sim",
         timeout: float = 60.0,
         host_values: Callable[[], HostValues] | None = None,
+        *,
+        verify: bool = True,
     ):
-        self.session = Session(path, device, timeout, host_values)
+        self.session = Session(path, device, timeout, host_values, verify=verify)
 
     def get_inputs(self) -> list[NodeArg]:
         return self.session.input_args
@@ -369,3 +392,12 @@ class InferenceSession:
     @property
     def counters(self) -> Counters:
         return self.session.counters
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> InferenceSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--device",
         default="sim",
-        help="sim (the simulated card, the default), opencl, or opencl:NAME|INDEX (an OpenCL "
-        "device by name substring or index; default $CANOPY_OPENCL_DEVICE, else the first GPU); "
-        "it must suit the artefact's --target",
+        help="sim (the simulated card, the default), sim-process (the simulated card in a "
+        "process of its own: a hung card is killed after --timeout and restarted), opencl, or "
+        "opencl:NAME|INDEX (an OpenCL device by name substring or index; default "
+        "$CANOPY_OPENCL_DEVICE, else the first GPU); it must suit the artefact's --target",
     )
     ap.add_argument("--output", "-o", help="save the outputs to this .npz")
     ap.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for the card")
