@@ -7,7 +7,11 @@ QDQ model (its opset raised to 21, where DequantizeLinear follows opset 19+) and
 
 Reports, per model: the partition (ops and MACs per target), compile time, card time per image,
 and the card's output in output steps (LSB) from the reference's: share within 1 LSB, mean,
-max — next to onnxruntime's own distance from the reference in the same run.
+max — next to onnxruntime's own distance from the reference in the same run, and the model's own
+sensitivity: how far onnxruntime's output moves when one input element moves by one input
+quantization step. Where that is as large as the distances above, the model amplifies any
+single rounding difference (a near-tie rounded the other way) to that size, and no
+implementation that is not the reference's own float32 arithmetic can come closer.
 """
 
 from __future__ import annotations
@@ -71,6 +75,14 @@ def output_step(model: onnx.ModelProto) -> float:
     return float(inits[node.input[1]])
 
 
+def input_scale(model: onnx.ModelProto) -> float:
+    """The scale of the QuantizeLinear that reads the model's input."""
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    name = model.graph.input[0].name
+    node = next(n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] == name)
+    return float(inits[node.input[1]])
+
+
 def reference_evaluator(path: Path):
     from onnx.reference import ReferenceEvaluator
 
@@ -100,7 +112,8 @@ def measure(
     runtime = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     reference = reference_evaluator(path)
     step = output_step(onnx.load(path))
-    card_steps, ort_steps, card_s = [], [], []
+    input_step = input_scale(onnx.load(path))
+    card_steps, ort_steps, nudged_steps, card_s = [], [], [], []
     for seed in range(images):
         x = np.random.default_rng(100 + seed).standard_normal((1, 3, size, size))
         x = x.astype(np.float32)
@@ -111,7 +124,14 @@ def measure(
         (z,) = runtime.run(None, {"input": x})
         card_steps.append(np.rint(np.abs(y - expected) / step).ravel())
         ort_steps.append(np.rint(np.abs(z - expected) / step).ravel())
+        # The model's own sensitivity: onnxruntime again, with one input element moved by one
+        # input quantization step (the smallest change the int8 model can see).
+        nudged = x.copy()
+        nudged.flat[np.random.default_rng(seed).integers(x.size)] += input_step
+        (w,) = runtime.run(None, {"input": nudged})
+        nudged_steps.append(np.rint(np.abs(w - z) / step).ravel())
     card_steps, ort_steps = np.concatenate(card_steps), np.concatenate(ort_steps)
+    nudged_steps = np.concatenate(nudged_steps)
     summary = partition_summary(result.manifest["layer_info"])
     total = sum(v["macs"] for v in summary.values()) or 1
     return {
@@ -126,20 +146,24 @@ def measure(
         "max": int(card_steps.max()),
         "ort_within1": float((ort_steps <= 1).mean()),
         "ort_mean": float(ort_steps.mean()),
+        "nudged_within1": float((nudged_steps <= 1).mean()),
+        "nudged_mean": float(nudged_steps.mean()),
     }
 
 
 def table(rows: list[dict]) -> str:
     lines = [
         "| model | MACs on accel | ops accel / host | compile s | card s/img | "
-        "card: within 1 LSB / mean / max | onnxruntime: within 1 LSB / mean |",
-        "|---|---|---|---|---|---|---|",
+        "card: within 1 LSB / mean / max | onnxruntime: within 1 LSB / mean | "
+        "onnxruntime, one input step moved: within 1 LSB / mean |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['accel_macs']:.1%} | {r['ops']} | {r['compile_s']:.1f} | "
             f"{r['card_s']:.2f} | {r['within1']:.2%} / {r['mean']:.3f} / {r['max']} | "
-            f"{r['ort_within1']:.2%} / {r['ort_mean']:.3f} |"
+            f"{r['ort_within1']:.2%} / {r['ort_mean']:.3f} | "
+            f"{r['nudged_within1']:.2%} / {r['nudged_mean']:.3f} |"
         )
     return "\n".join(lines)
 
@@ -186,7 +210,10 @@ def main(argv: list[str] | None = None) -> None:
                     f"{r['ops']}, compile {r['compile_s']:.1f} s, card {r['card_s']:.2f} s/img; "
                     f"vs onnx.reference: within 1 LSB {r['within1']:.2%}, mean {r['mean']:.3f}, "
                     f"max {r['max']}; onnxruntime (reference, same run): within 1 LSB "
-                    f"{r['ort_within1']:.2%}, mean {r['ort_mean']:.3f} |\n"
+                    f"{r['ort_within1']:.2%}, mean {r['ort_mean']:.3f}; the model's own "
+                    f"sensitivity: onnxruntime with one input element moved by one input step vs "
+                    f"unmoved: within 1 LSB {r['nudged_within1']:.2%}, mean "
+                    f"{r['nudged_mean']:.3f} |\n"
                 )
 
 
