@@ -36,23 +36,22 @@ def conv_output_hw(h, w, kh, kw, strides, pads, dilations) -> tuple[int, int]:
 
 
 def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
-    """NCHW convolution as im2col + one BLAS matrix product per group. Integer operands are
-    multiplied in float64 (exact: |sum| < 2^53 for any int8/int16 layer) and wrap to int32."""
-    integer = x.dtype.kind in "iu"
-    # The reference accumulates in float64: exact for integers, and float results do not
-    # depend on BLAS's summation order (which matters when activations grow huge).
-    work = np.float64
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    pt, pl, pb, pr = pads
-    sh, sw = strides
-    dh, dw = dilations
+    """NCHW convolution in float64 (exact for integers, which wrap to int32): per group a BLAS
+    product of im2col rows, tap by tap when depthwise. Float32 products are exact in float64, whose
+    rounding of the sums lies far below float32's: float results do not depend on the order."""
+    (n, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
+    (pt, pl, pb, pr), (sh, sw), (dh, dw), og = pads, strides, dilations, o // group
     oh, ow = conv_output_hw(h, wd, kh, kw, strides, pads, dilations)
-    xp = np.zeros((n, c, h + pt + pb, wd + pl + pr), work)
+    xp = np.zeros((n, c, h + pt + pb, wd + pl + pr))  # float64, C order
     xp[:, :, pt : pt + h, pl : pl + wd] = x
-    og = o // group
-    out = np.empty((n, o, oh, ow), work)
-    for g in range(group):
+    # + 0.0: no sum comes out as -0.0 (a BLAS accumulator starts at +0.0)
+    bias = np.zeros((1, o, 1, 1)) if b is None else b.astype(np.float64).reshape(1, -1, 1, 1) + 0.0
+    out = np.empty((n, o, oh, ow), np.float64 if x.dtype.kind in "iu" else x.dtype)
+    if cg == 1 and group > 1:
+        np.add(_depthwise(xp, w, (oh, ow), strides, dilations), bias, out=out, dtype=np.float64)
+    for g in range(group) if cg > 1 or group == 1 else []:
+        # the im2col rows as a view of xp where the reshape allows one (a pointwise layer):
+        # the memory order of the operands decides the BLAS call, and with it the order of sums
         xg = xp[:, g * cg : (g + 1) * cg]
         if kh == kw == 1:
             cols = xg[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw]
@@ -62,11 +61,27 @@ def conv2d(x, w, b, strides, pads, dilations, group) -> np.ndarray:
                 xg, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3)
             )[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]
             cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, cg * kh * kw)
-        wg = w[g * og : (g + 1) * og].reshape(og, -1).astype(work)
-        out[:, g * og : (g + 1) * og] = (cols @ wg.T).reshape(n, oh, ow, og).transpose(0, 3, 1, 2)
-    if b is not None:
-        out += b.astype(work).reshape(1, -1, 1, 1)
-    return wrap_i32(out.astype(np.int64)) if integer else out.astype(x.dtype)
+        wg = w[g * og : (g + 1) * og].reshape(og, -1).astype(np.float64)
+        products = (cols @ wg.T).reshape(n, oh, ow, og).transpose(0, 3, 1, 2)
+        group_out = slice(g * og, (g + 1) * og)
+        np.add(products, bias[:, group_out], out=out[:, group_out], dtype=np.float64)
+    return wrap_i32(out.astype(np.int64)) if x.dtype.kind in "iu" else out
+
+
+def _depthwise(xp, w, out_hw, strides, dilations) -> np.ndarray:
+    """Float64 sums [n, o, oh, ow] of a depthwise convolution (o / c outputs per channel) of the
+    padded input, taps added in order (per-channel BLAS calls cost more than the arithmetic)."""
+    n, c, (o, _, kh, kw), (oh, ow) = *xp.shape[:2], w.shape, out_hw
+    (sh, sw), (dh, dw) = strides, dilations
+    taps = w.reshape(1, c, o // c, kh, kw, 1, 1).astype(np.float64)
+    acc, term = np.empty((n, c, o // c, oh, ow)), np.empty((n, c, o // c, oh, ow))
+    for t in range(kh * kw):
+        y0, x0 = t // kw * dh, t % kw * dw
+        view = xp[:, :, None, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw]
+        np.multiply(view, taps[..., t // kw, t % kw, :, :], out=term if t else acc)
+        if t:
+            acc += term
+    return acc.reshape(n, o, oh, ow)
 
 
 def dense(x, w, b) -> np.ndarray:

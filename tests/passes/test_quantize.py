@@ -211,3 +211,97 @@ def test_float_model_with_batch_norm_is_folded_before_quantization(tmp_path):
         signal += float(np.sum(expected**2))
         noise += float(np.sum((y - expected) ** 2))
     assert 10 * np.log10(signal / noise) > 25  # int8 on the card vs the float model
+
+
+# --- calibration: the graph read once, samples side by side ------------------------------------
+
+
+def _interpreted(module, inputs) -> dict:
+    """Every SSA value of @main, op by op through xDSL's interpreter (the reference)."""
+    from xdsl.dialects import func
+    from xdsl.interpreter import Interpreter
+
+    from canopy_ir.interpreters.graph import GraphFunctions
+
+    main = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    interp = Interpreter(module)
+    interp.register_implementations(GraphFunctions(module))
+    values = dict(zip(main.args, inputs, strict=True))
+    for op in main.body.block.ops:
+        if isinstance(op, func.ReturnOp):
+            break
+        results = interp.run_op(op, tuple(values[v] for v in op.operands))
+        values.update(zip(op.results, results, strict=True))
+    return values
+
+
+@pytest.fixture(scope="module")
+def small_mobilenet():
+    """The zoo's MobileNet-v2 at 32×32 (depthwise convolutions, relu6 clips, residual adds, a
+    mean, a dense layer) as graph-quantize sees it: after the graph passes."""
+    from zoo import mobilenet_v2
+
+    from canopy_ir.passes import GRAPH_PIPELINE
+
+    module = import_onnx(mobilenet_v2(size=32, classes=10))
+    run_passes(module, GRAPH_PIPELINE)
+    return module
+
+
+def _samples(count: int, seed: int = 3) -> list[tuple[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((1, 3, 32, 32)).astype(np.float32),) for _ in range(count)]
+
+
+def test_graph_program_computes_every_value_as_the_interpreter_does(small_mobilenet):
+    from canopy_ir.interpreters.graph import evaluate_all
+
+    (x,) = _samples(1)[0]
+    got, expected = evaluate_all(small_mobilenet, x), _interpreted(small_mobilenet, (x,))
+    assert set(got) == set(expected)
+    for value, array in expected.items():
+        assert got[value].dtype == array.dtype and got[value].shape == array.shape
+        assert got[value].tobytes() == array.tobytes()  # bit for bit, signs of zeros included
+
+
+@pytest.mark.parametrize("method", ["minmax", "percentile"])
+def test_calibration_ranges_are_those_of_each_sample_run_on_its_own(small_mobilenet, method):
+    from canopy_ir.passes.quantize import QuantizePass
+
+    samples = _samples(5)
+    got = QuantizePass(method=method)._ranges(small_mobilenet, samples)
+    per_sample = [_interpreted(small_mobilenet, s) for s in samples]
+    expected = {}
+    for value, array in per_sample[0].items():
+        if array.dtype != np.float32:
+            continue
+        arrays = [np.abs(values[value]) for values in per_sample]
+        if method == "minmax":
+            expected[value] = float(max(np.max(a) for a in arrays))
+        else:
+            expected[value] = float(
+                np.percentile(np.concatenate([a.ravel() for a in arrays]), 99.99)
+            )
+    assert got == expected
+
+
+def test_calibration_needs_a_sample_and_kernels_for_every_op(small_mobilenet):
+    from xdsl.dialects import arith, func
+    from xdsl.dialects.builtin import ModuleOp, i32
+    from xdsl.ir import Block, Region
+
+    from canopy_ir.errors import CanopyError
+    from canopy_ir.interpreters.graph import GraphProgram
+    from canopy_ir.ir import WeightPool, attach_pool
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(QuantizationError, match="at least one sample"):
+            run_passes(small_mobilenet.clone(), ["graph-quantize{samples=0}"])
+    body = [arith.ConstantOp.from_int_and_width(1, i32)]
+    main = func.FuncOp.from_region("main", [], [], Region(Block(body)))
+    main.body.block.add_op(func.ReturnOp())
+    module = ModuleOp([main])
+    attach_pool(module, WeightPool({}))
+    with pytest.raises(CanopyError, match="arith.constant has no host implementation"):
+        GraphProgram(module)
