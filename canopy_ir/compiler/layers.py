@@ -104,3 +104,44 @@ def partition_summary(layers: list[dict]) -> dict[str, dict[str, int]]:
         entry["layers"] += 1
         entry["macs"] += row["macs"]
     return summary
+
+
+TABLE_COLUMNS = ("layer", "op", "output", "cycles", "GEMM util.", "DRAM bytes", "bound")
+
+
+def cycle_rows(report, layers: list[dict]) -> list[dict]:
+    """The cycle model's per-layer figures (`canopy_ir.hw.cycles.CycleReport`) joined with the
+    model's layers (`layer_info` rows): name, op, output shape, cycles, GEMM utilisation, DRAM
+    bytes, bound (what the layer waits on most: compute = GEMM, ALU, memory), MACs. Instructions
+    of no layer (the closing FINISH) are left out."""
+    info = {row["name"]: row for row in layers}
+    rows = []
+    for layer in report.layers:
+        if layer.name == "(other)":
+            continue
+        meta = info.get(layer.name, {})
+        rows.append(
+            {
+                "layer": layer.name,
+                "op": meta.get("op", ""),
+                "output": meta.get("output_shape", []),
+                "cycles": layer.cycles,
+                "utilisation": report.layer_utilization(layer),
+                "dram_bytes": layer.dram_bytes,
+                "bound": layer.bound,
+                "macs": layer.macs,
+            }
+        )
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """`cycle_rows` as a markdown table."""
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|---|---|---|" + "---:|" * 3 + "---|"]
+    for r in rows:
+        shape = "×".join(str(d) for d in r["output"])
+        lines.append(
+            f"| {r['layer']} | {r['op']} | {shape} | {r['cycles']} | {r['utilisation']:.1%} | "
+            f"{r['dram_bytes']} | {r['bound']} |"
+        )
+    return "\n".join(lines)

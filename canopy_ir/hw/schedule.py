@@ -67,13 +67,16 @@ def schedule(
     plan: Plan | None = None,
 ) -> None:
     """Run `insns` on three in-order modules linked by finite token queues, always advancing the
-    first module of `order` that can. Raises DeadlockError (naming the stuck instructions) if no
-    module can advance, or if tokens are left over at the end. `plan` may be given when the same
-    stream runs repeatedly."""
+    first module of `order` that can. As in VTA's hardware, an instruction pops its tokens (it
+    waits until they are there), runs, then pushes its tokens; a push to a full queue waits, and
+    its module with it, until the queue has room. Raises DeadlockError (naming the stuck
+    instructions) if no module can advance, or if tokens are left over at the end. `plan` may be
+    given when the same stream runs repeatedly."""
     order = [Module(m) for m in order]
     plan = plan or Plan(insns)
     queues, links = plan.queues, plan.links
     heads = {m: 0 for m in Module}
+    ran = {m: False for m in Module}  # the module's head instruction ran and waits to push
     tokens = {q: 0 for q in QUEUES}
     remaining = len(insns)
     while remaining:
@@ -82,22 +85,25 @@ def schedule(
             while heads[m] < len(queues[m]):
                 index = queues[m][heads[m]]
                 pops, pushes = links[index]
-                if any(tokens[q] == 0 for q in pops) or any(
-                    tokens[q] >= queue_depth for q in pushes
-                ):
+                if not ran[m]:
+                    if any(tokens[q] == 0 for q in pops):
+                        break
+                    for q in pops:
+                        tokens[q] -= 1
+                    execute(insns[index], index)
+                    ran[m] = progressed = True
+                if any(tokens[q] >= queue_depth for q in pushes):
                     break
-                for q in pops:
-                    tokens[q] -= 1
-                execute(insns[index], index)
                 for q in pushes:
                     tokens[q] += 1
+                ran[m] = False
                 heads[m] += 1
                 remaining -= 1
                 progressed = True
             if progressed:
                 break  # re-evaluate from the highest-priority module
         if not progressed:
-            raise DeadlockError(_deadlock_report(insns, queues, heads, tokens, links))
+            raise DeadlockError(_deadlock_report(insns, queues, heads, ran, tokens, links))
     leftover = {_name(q): n for q, n in tokens.items() if n}
     if leftover:
         raise DeadlockError(
@@ -110,19 +116,16 @@ def _name(q: Queue) -> str:
     return f"{q[0].name.lower()}->{q[1].name.lower()}"
 
 
-def _deadlock_report(insns, queues, heads, tokens, links) -> str:
+def _deadlock_report(insns, queues, heads, ran, tokens, links) -> str:
     waits = []
     for m in Module:
         if heads[m] < len(queues[m]):
             index = queues[m][heads[m]]
             pops, pushes = links[index]
-            empty = [_name(q) for q in pops if tokens[q] == 0]
-            full = [_name(q) for q in pushes if tokens[q] > 0]
-            why = (
-                f"waits for a token on {', '.join(empty)}"
-                if empty
-                else f"cannot push to full {full}"
-            )
+            if ran[m]:
+                why = f"cannot push to full {[_name(q) for q in pushes if tokens[q] > 0]}"
+            else:
+                why = f"waits for a token on {', '.join(_name(q) for q in pops if not tokens[q])}"
             waits.append(
                 f"{m.name.lower()} module at instruction {index} "
                 f"({type(insns[index]).__name__}) {why}"
@@ -135,12 +138,13 @@ def runs_to_completion(modules: np.ndarray, flags: np.ndarray, queue_depth: int)
     left over, decided without running it. `modules` is each instruction's module, `flags` its
     (pop_prev, pop_next, push_prev, push_next); flags must name queues the module has.
 
-    Each instruction waits for instructions of other modules: the k-th pop of a queue for its
-    k-th push, the k-th push for the (k - depth)-th pop (room in the queue), besides the previous
-    instruction of its own module. Every instruction runs iff these waits form no cycle and every
-    awaited instruction exists; no token is left iff each queue is pushed as often as popped. A
-    cycle leaves compute somewhere and comes back through the load or the store module; it
-    exists iff one such detour comes back to compute no later than it left."""
+    Each instruction is two events, its pops (then it runs) and its pushes, and each module
+    passes through its events in order. Events wait for events of other modules: the k-th pop
+    of a queue for its k-th push, the k-th push for the (k - depth)-th pop (room in the queue).
+    Every instruction runs iff these waits form no cycle and every awaited event exists; no
+    token is left iff each queue is pushed as often as popped. A cycle leaves compute somewhere
+    and comes back through the load or the store module; it exists iff one such detour comes
+    back to compute no later than it left. Event 2i is instruction i's pops, 2i + 1 its pushes."""
     pop_prev, pop_next, push_prev, push_next = (flags[:, k].astype(bool) for k in range(4))
     where = {m: modules == m for m in Module}
     load, compute, store = where[Module.LOAD], where[Module.COMPUTE], where[Module.STORE]
@@ -151,22 +155,22 @@ def runs_to_completion(modules: np.ndarray, flags: np.ndarray, queue_depth: int)
         (Module.COMPUTE, Module.STORE): (compute & push_next, store & pop_prev),
         (Module.STORE, Module.COMPUTE): (store & push_prev, compute & pop_next),
     }
-    edges = []  # (from, to) arrays of waits between modules
+    edges = []  # (from, to) arrays of waits between events of different modules
     for push, pop in ends.values():
         pushes, pops = np.flatnonzero(push), np.flatnonzero(pop)
         if len(pushes) != len(pops):
             return False  # a pop waits forever, or tokens are left
         if len(pushes) and queue_depth < 1:
             return False
-        edges.append((pushes, pops))
-        edges.append((pops[: max(len(pops) - queue_depth, 0)], pushes[queue_depth:]))
+        edges.append((2 * pushes + 1, 2 * pops))
+        edges.append((2 * pops[: max(len(pops) - queue_depth, 0)], 2 * pushes[queue_depth:] + 1))
     for side in (load, store):
         out_x, out_s, in_s, in_y = [], [], [], []
         for a, b in edges:
-            if len(a) and compute[a[0]] and side[b[0]]:
+            if len(a) and compute[a[0] // 2] and side[b[0] // 2]:
                 out_x.append(a)
                 out_s.append(b)
-            elif len(a) and side[a[0]] and compute[b[0]]:
+            elif len(a) and side[a[0] // 2] and compute[b[0] // 2]:
                 in_s.append(a)
                 in_y.append(b)
         if not out_x or not in_s:

@@ -105,7 +105,7 @@ def test_a_repeat_lowers_to_the_instructions_of_its_ops_written_out(net, cfg, se
 
 
 def test_a_large_layer_is_a_few_ops():
-    """ResNet's 56×56×64 3×3 layer: about 4000 instructions, a few dozen tile ops."""
+    """ResNet's 56×56×64 3×3 layer: hundreds of instructions, a few dozen tile ops."""
     net = ((1, 64, 56, 56), [("conv", 64, 3, 1, 1, 1, True, True)])
     module = integer_graph(build_qdq_model(*net), HwConfig())
     run_passes(module, ["graph-to-tile"])
@@ -114,7 +114,7 @@ def test_a_large_layer_is_a_few_ops():
     assert any(isinstance(op, tile.RepeatOp) for op in ops) and len(ops) < 200
     run_passes(module, ["tile-to-accel"])
     program = next(op for op in module.ops if isinstance(op, accel.ProgramOp))
-    assert len(program.stream()) > 1000
+    assert len(program.stream()) > 500
 
 
 REPEAT = """builtin.module attributes {{canopy.hw_config = {{}}}} {{

@@ -50,12 +50,14 @@ def conv_tiny_buffers() -> onnx.ModelProto:
 @case("conv_repeats", config=str(HERE / "repeat_buffers.json"))
 def conv_repeats() -> onnx.ModelProto:
     """Two convolutions on a 4x4 core with small buffers: runs of equal tiles become
-    `tile.repeat`s; the second layer's runs are blocks of three tiles that alternate between
-    two copies of the buffers (double buffering), so each repetition rotates them."""
+    `tile.repeat`s. The first layer keeps each output-channel chunk's weights resident (two
+    copies, one per chunk) while its tiles alternate between two copies of the accumulators and
+    inputs (double buffering), so each repetition rotates them; the second layer's tiles repeat
+    with one copy of every buffer."""
     from models import build_qdq_model
 
     layers = [("conv", 8, 3, 1, 1, 1, True, True), ("conv", 16, 3, 2, 1, 1, True, True)]
-    return build_qdq_model((1, 4, 6, 6), layers, seed=7)
+    return build_qdq_model((1, 4, 7, 7), layers, seed=7)
 
 
 GRAPH_PASSES = ("graph-canonicalize", "graph-fold-batchnorm", "graph-constant-fold", "graph-dce")

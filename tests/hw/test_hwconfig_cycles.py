@@ -142,3 +142,73 @@ def test_layer_bound_names_the_busiest_unit():
     assert LayerCycles("b", dma_cycles=40, gemm_cycles=30, alu_cycles=5).bound == "memory"
     assert LayerCycles("c", dma_cycles=1, gemm_cycles=2, alu_cycles=9).bound == "ALU"
     assert LayerCycles("d").bound == ""
+
+
+def test_reads_of_the_load_and_compute_modules_share_the_read_channel():
+    # VTA's memory engine serves every DRAM read (input and weight loads of the load module,
+    # micro-op and accumulator loads of the compute module) over one AXI read channel: two
+    # reads that overlap move their beats in turns, so together they take their beats' sum
+    from canopy_ir.hw.cycles import cycle_model
+
+    cfg = HwConfig()  # 8 bytes per beat, latency 64
+    inp = isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=100, x_stride=100)  # 200 beats
+    acc = isa.LoadInsn(memory_type=MemId.ACC, y_size=1, x_size=10, x_stride=10)  # 80 beats
+    report = cycle_model([inp, acc, isa.FinishInsn()], cfg)
+    assert report.start[:2] == [0, 0]  # different modules, no tokens: both start at once
+    # both move data from cycle 64; the shorter one gets every other beat until it is done
+    assert report.end[1] == 64 + 2 * 80
+    assert report.end[0] == 64 + 200 + 80
+    alone = cycle_model([inp, isa.FinishInsn()], cfg)
+    assert alone.end[0] == 64 + 200 == instruction_cost(inp, cfg).cycles
+
+
+def test_a_store_does_not_share_the_read_channel():
+    # stores go out over the AXI write channel, independent of the read channel
+    from canopy_ir.hw.cycles import cycle_model
+
+    cfg = HwConfig()
+    inp = isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=100, x_stride=100)
+    out = isa.StoreInsn(memory_type=MemId.OUT, y_size=1, x_size=100, x_stride=100)
+    report = cycle_model([inp, out, isa.FinishInsn()], cfg)
+    assert report.end[:2] == [instruction_cost(inp, cfg).cycles, instruction_cost(out, cfg).cycles]
+
+
+def test_a_later_read_shares_the_rest_of_an_earlier_one():
+    from canopy_ir.hw.cycles import cycle_model
+
+    cfg = HwConfig()
+    # the compute module's read starts 100 cycles after the load module's, and its data 64
+    # cycles later still: the first has 100 of its 200 beats left then, and the 16 beats of the
+    # second go in turns with them
+    gemm = isa.GemmInsn(uop_end=1, iter_out=1, iter_in=96)  # 100 cycles on compute
+    inp = isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=100, x_stride=100)
+    uop = isa.LoadInsn(memory_type=MemId.UOP, y_size=1, x_size=32, x_stride=32)  # 16 beats
+    report = cycle_model([inp, gemm, uop, isa.FinishInsn()], cfg)
+    assert report.start[2] == 100
+    assert report.end[2] == 164 + 2 * 16
+    assert report.end[0] == 64 + 200 + 16
+
+
+def test_a_push_waits_for_room_in_a_full_token_queue():
+    # an instruction pops, runs, then pushes; a push to a full queue holds up its module (VTA's
+    # modules write their dependency tokens into FIFOs when an instruction is done)
+    from canopy_ir.hw.cycles import cycle_model
+
+    cfg = HwConfig()
+    loads = [
+        isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=4, x_stride=4, push_next=1)
+        for _ in range(3)
+    ]
+    loads.append(isa.LoadInsn(memory_type=MemId.INP, y_size=1, x_size=4, x_stride=4))
+    gemms = [isa.GemmInsn(uop_end=1, iter_out=10, iter_in=100, pop_prev=1) for _ in range(3)]
+    stream = [*loads, *gemms, isa.FinishInsn()]
+    c = instruction_cost(loads[0], cfg).cycles
+    unbounded = cycle_model(stream, cfg)
+    assert unbounded.start[:4] == [0, c, 2 * c, 3 * c]
+    # with room for one token: the second load runs at once, but pushes only once the first
+    # GEMM has taken the first token; the third load's push waits for the second GEMM to start,
+    # and the fourth load for that push
+    bounded = cycle_model(stream, cfg, queue_depth=1)
+    assert bounded.start[:3] == [0, c, 2 * c]
+    assert bounded.start[4] == c and bounded.start[5] == bounded.end[4]
+    assert bounded.start[3] == bounded.start[5] > 3 * c

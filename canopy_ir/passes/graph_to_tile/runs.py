@@ -49,6 +49,16 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Buffers:
+    """The buffer copies one tile uses: accumulators, and per reduction step the inputs and the
+    weights."""
+
+    acc: SSAValue
+    inps: tuple[SSAValue, ...]
+    wgts: tuple[SSAValue, ...]
+
+
+@dataclass(frozen=True)
 class OutputTile:
     """Output tiles of one shape: batch block `nb`, output-channel blocks ob0 .. ob0 + tob - 1,
     output rows oh0 .. oh0 + toh - 1, output columns ow0 .. ow0 + tow - 1, their input windows
@@ -64,9 +74,11 @@ class OutputTile:
     tow: int
     ys: Window
     xs: Window
-    acc: SSAValue
-    inp: SSAValue
-    wgt: SSAValue
+    bufs: Buffers
+
+    @property
+    def acc(self) -> SSAValue:
+        return self.bufs.acc
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class Tile:
     """One output tile's position, shape and windows, before runs are formed."""
 
     k: int  # position in the tile order (selects the buffer copy)
+    chunk: int  # its chunk of output channels (the tiles of a chunk share the chunk's weights)
+    first: bool  # the chunk's first tile, which loads the chunk's resident weights
     nb: int
     ob0: int
     tob: int
@@ -89,10 +103,10 @@ class Tile:
         """What the tile's ops depend on besides DRAM offsets and buffers."""
         ys, xs = self.ys, self.xs
         sizes = (self.tob, self.toh, self.tow)
-        return (*sizes, ys.pad_0, ys.data, ys.pad_1, xs.pad_0, xs.data, xs.pad_1)
+        return (self.first, *sizes, ys.pad_0, ys.data, ys.pad_1, xs.pad_0, xs.data, xs.pad_1)
 
 
-def batch(tiles: list[Tile], bufs: tuple[SSAValue, ...]) -> OutputTile:
+def batch(tiles: list[Tile], bufs: Buffers) -> OutputTile:
     """Tiles of one shape as one OutputTile, their positions as arrays."""
     first = tiles[0]
 
@@ -109,16 +123,16 @@ def batch(tiles: list[Tile], bufs: tuple[SSAValue, ...]) -> OutputTile:
         first.tow,
         replace(first.ys, first=column([t.ys.first for t in tiles])),
         replace(first.xs, first=column([t.xs.first for t in tiles])),
-        *bufs,
+        bufs,
     )
 
 
-def runs(tiles: list[Tile], chunk: int, buffers: int) -> list[list[list[Tile]]]:
+def runs(tiles: list[Tile], chunk: int) -> list[list[list[Tile]]]:
     """The output tiles in order, cut into blocks of consecutive tiles, and the blocks into
     runs of blocks with the same tile shapes. A block is one tile, or all the tiles of one
     output-channel chunk (rows, columns): in deep layers with few row tiles, the chunks
     repeat, not single tiles. Whichever leaves fewer tiles to emit as ops is taken."""
-    sizes = [1] + ([chunk] if chunk > 1 and chunk % buffers in (0, 1) else [])
+    sizes = [1] + ([chunk] if chunk > 1 else [])
     best: list[list[list[Tile]]] = []
     for size in sizes:
         found: list[list[list[Tile]]] = []

@@ -1,22 +1,39 @@
 """The tiling search of `graph-to-tile`: a convolution's geometry over packed element grids, and
-the tile sizes (output-channel blocks, output rows, output columns, reduction chunk) that fit the
-buffers of an `HwConfig` with the fewest estimated cycles (costs from `canopy_ir.hw.cycles`).
+the tile sizes (output-channel blocks, output rows, output columns, reduction chunk) and buffer
+arrangement that fit the buffers of an `HwConfig` with the fewest modelled cycles.
+
+The estimate (`estimate`) follows the cycle model (`canopy_ir.hw.cycles`): per tile, the compute
+module's GEMMs, the requantization's ALU steps and the accumulators' initialisation, which run one
+after the other; the load module's input (and weight) loads and the store, which overlap them as
+far as the buffer copies allow; the read channel that the loads of both modules share. It weighs
+keeping an output-channel chunk's weights resident for all its tiles against loading them with
+every tile, one copy of the buffers against two, and biases loaded as stride-0 accumulator loads
+against a reset and one broadcast ADD.
 
 A tile spans the full output width when that fits; narrower tiles (width tiling) read an input
 window of their own columns, padded only where it touches the image border."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw.config import HwConfig
-from canopy_ir.hw.cycles import dma_estimate, gemm_cycles, tiles_cycles
+from canopy_ir.hw.cycles import (
+    ALU_OVERHEAD,
+    GEMM_PIPELINE_FILL,
+    alu_cycles,
+    beats,
+    dma_cycles,
+    gemm_cycles,
+)
 from canopy_ir.hw.layout import ceil_div
 from canopy_ir.quant import Requant
 
 DOUBLE_BUFFER_GAIN = 0.9  # two buffer copies only for an estimate at most 90% of one copy's
-REQUANT_ALU_UOPS = 12  # micro-ops of the requantization's ALU steps besides 3 per multiplier piece
+CYCLES_TOLERANCE = 0.02  # estimates this close count as equal (the least DRAM traffic wins)
+WIDTH_GAIN = 0.01  # narrower tiles where full-width ones fit: for an estimate 1% faster
 FIELD_MAX = (1 << 16) - 1  # LOAD/STORE y_size, x_size and x_stride are 16-bit fields
 ITER_MAX = (1 << 14) - 1  # GEMM/ALU iter_out and iter_in are 14-bit fields
 
@@ -79,18 +96,25 @@ class ConvGeometry:
 
 @dataclass(frozen=True)
 class Tiling:
-    tob: int  # output-channel blocks per tile
+    tob: int  # output-channel blocks per tile (and per chunk of output channels)
     toh: int  # output rows per tile
     tib: int  # input-channel blocks per reduction chunk
-    dram_bytes: int
+    dram_bytes: int  # bytes the layer reads (estimate)
     tiles: int = 1
-    buffers: int = 1  # 2: tiles alternate between two copies of every buffer (double buffering)
+    buffers: int = 1  # 2: tiles alternate between two copies of the accumulators and inputs
     tow: int = 0  # output columns per tile; 0: the full output width
     inp_depth: int = 1 << 16  # input-buffer elements: GEMM src factors must stay below it
+    resident: int = 0  # copies of a chunk's weights loaded once for all its tiles (0: per tile)
+    bias_loads: bool = False  # biases as stride-0 accumulator loads (else reset, then one ADD)
+    cycles: int = 0  # the estimate
 
     def width(self, g: ConvGeometry) -> int:
         """Output columns per tile."""
         return min(self.tow, g.ow) if self.tow else g.ow
+
+    def reduction_steps(self, g: ConvGeometry) -> int:
+        """Reduction chunks per tile."""
+        return ceil_div(g.cib, self.tib)
 
 
 def choose_tiling(
@@ -99,25 +123,13 @@ def choose_tiling(
     layer: str,
     requant: Requant | None = None,
 ) -> Tiling:
-    """The tiling with the fewest estimated cycles (DRAM transfers at the bus width plus a
-    latency per load, GEMM micro-ops at one per cycle; inputs re-read per output-channel chunk,
-    weights per row and column chunk), then the least DRAM traffic. Double buffering — half-size
-    tiles that alternate between two copies of the buffers, so the next tile's loads overlap
-    this tile's GEMMs — is taken when the estimate saves at least 10% of the cycles.
+    """The tiling with the fewest estimated cycles (`estimate`), then the least DRAM traffic.
 
-    Tiles span the full output width whenever one full-width output row fits (so layers that
-    fit compile as they did before width tiling); otherwise the tile width is searched together
-    with the other sizes, widest first on equal estimates. Narrower tiles are not taken where
-    full width fits because the estimate leaves out costs that grow with the number of tiles
-    (ALU instructions, bias loads, micro-op loads): on a 3×3 convolution at 56×56×64 on
-    vta-default, the narrower tiles it estimated cheaper ran 1% slower."""
-    requant = requant or Requant(0, 0, -128, 127)
-    widths = [g.ow] if g.ow <= ITER_MAX else []
-    single = _best_tiling(g, cfg, requant, 1, widths)
-    if single is None:
-        widths = width_candidates(g)
-        single = _best_tiling(g, cfg, requant, 1, widths)
-    if single is None:
+    Tiles span the full output width whenever one full-width output row fits, unless narrower
+    ones are estimated WIDTH_GAIN faster; otherwise the tile width is searched together with the
+    other sizes. (Layers of the same shape take the same tiling: it is searched once.)"""
+    best = _choose(g, cfg, requant or Requant(0, 0, -128, 127))
+    if best is None:
         raise LoweringError(
             f"one output element ({g.rows_in(1)} × {g.cols_in(1)} input elements per "
             f"input-channel block, {g.taps} weight elements per block pair) does not fit the "
@@ -125,33 +137,40 @@ def choose_tiling(
             f"{cfg.depth('acc')}, uop {cfg.depth('uop')})",
             f"layer '{layer}'",
         )
-    double = _best_tiling(g, cfg, requant, 2, widths)
-    # smaller tiles cost instructions and DRAM traffic: take them for a clear gain only
-    if (
-        double is not None
-        and double[1].tiles >= 2
-        and double[0][0] < DOUBLE_BUFFER_GAIN * single[0][0]
-    ):
-        return double[1]
-    return single[1]
+    return best
+
+
+@lru_cache(maxsize=256)
+def _choose(g: ConvGeometry, cfg: HwConfig, requant: Requant) -> Tiling | None:
+    best = _best_tiling(g, cfg, requant, [g.ow] if g.ow <= ITER_MAX else [])
+    narrow = _best_tiling(g, cfg, requant, [w for w in width_candidates(g) if w < g.ow])
+    if narrow is not None and (best is None or narrow.cycles < (1 - WIDTH_GAIN) * best.cycles):
+        best = narrow
+    return best
+
+
+@lru_cache(maxsize=1024)
+def _sizes(extent: int) -> list[int]:
+    """Tile sizes worth trying along an axis of `extent`, smallest first: for each number of
+    tiles, the smallest size giving it (a larger one only adds to the last tile)."""
+    root = int(extent**0.5) + 1
+    sizes = {ceil_div(extent, n) for n in range(1, root + 1)}
+    sizes |= {ceil_div(extent, ceil_div(extent, t)) for t in range(1, min(extent, root) + 1)}
+    return sorted(sizes)
 
 
 def width_candidates(g: ConvGeometry) -> list[int]:
     """Tile widths to try, widest first: the full output width (unless the 14-bit loop counters
     cannot walk it), then, for each number of column tiles, the narrowest width giving it
     (ceil(OW / n) for every n; a wider one would only compute more columns)."""
-    ow = g.ow
-    root = int(ow**0.5) + 1  # ceil(OW / n) for n > root is at most root: found via the width
-    widths = {ceil_div(ow, n) for n in range(1, root + 1)}
-    widths |= {ceil_div(ow, ceil_div(ow, t)) for t in range(1, min(ow, root) + 1)}
-    return sorted((t for t in widths if t <= ITER_MAX), reverse=True)
+    return [t for t in reversed(_sizes(g.ow)) if t <= ITER_MAX]
 
 
 def accumulator_elements(
     g: ConvGeometry, tob: int, toh: int, requant: Requant, tow: int | None = None
 ) -> int:
-    """Accumulator elements of a tile: the tile, the requantization's scratch copies of it, then
-    per-block slots for the biases and the multiplier pieces."""
+    """Accumulator elements of one copy of a tile: the tile, the requantization's scratch copies
+    of it, then per-block slots for the biases and the multiplier pieces."""
     tow = g.ow if tow is None else tow
     return tob * toh * tow * (1 + requant.scratch_tiles) + tob * (1 + requant.pieces)
 
@@ -162,61 +181,155 @@ def store_count(g: ConvGeometry, tob: int, toh: int, tow: int) -> int:
     return 1 if tow >= g.ow or toh == 1 else tob
 
 
-def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, buffers: int, widths):
-    """((estimated cycles, DRAM bytes), Tiling) of the fastest tiling with `buffers` copies of
-    every buffer over the tile widths `widths` (earlier ones win ties), or None if not even one
-    output element fits."""
-    best = None
-    for tow in widths:
-        found = _best_for_width(g, cfg, requant, buffers, tow)
-        if found is not None and (best is None or found[0] < best[0]):
-            best = found
-    return best
-
-
-def _best_for_width(g: ConvGeometry, cfg: HwConfig, requant: Requant, buffers: int, tow: int):
-    """_best_tiling for tiles of `tow` output columns."""
-    taps = g.taps
-    copies = 1 + requant.scratch_tiles  # accumulator copies of the tile the requantization needs
-    slots = 1 + requant.pieces  # per-block accumulator slots: bias, multiplier pieces
-    alu_uops = 3 * requant.pieces + REQUANT_ALU_UOPS
-    d_inp, d_wgt, d_acc, d_uop = (cfg.depth(b) // buffers for b in ("inp", "wgt", "acc", "uop"))
-    e_inp, e_wgt = cfg.elem_bytes("inp"), cfg.elem_bytes("wgt")
-    in_w, data_w = g.in_width(tow), g.data_width(tow)
-    tib = next(
-        (
-            t
-            for t in range(g.cib, 0, -1)
-            if t * g.rows_in(1) * in_w <= d_inp and t * taps <= d_wgt and t * taps + 2 <= d_uop
-        ),
-        None,
-    )
-    if tib is None or tow * copies + slots > d_acc or in_w > FIELD_MAX:
+def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, widths) -> Tiling | None:
+    """The fastest fitting tiling over the tile widths `widths`, or None if not even one output
+    element fits. Estimates within CYCLES_TOLERANCE of the fastest count as equal: of those, the
+    one reading the least DRAM, then with the fewest tiles (fewer instructions), then the first
+    found (wider tiles, fewer copies) is taken."""
+    found = [
+        t
+        for tow in widths
+        for buffers in (1, 2)
+        for resident in (0, 1, 2)
+        for t in _candidates(g, cfg, requant, tow, buffers, resident)
+    ]
+    if not found:
         return None
-    col_tiles = ceil_div(g.ow, tow)
-    best = None
-    for tob in range(1, g.cob + 1):
-        if tob * tib * taps > d_wgt or tob * tib * taps + (2 + slots) * tob + alu_uops > d_uop:
+    fastest = min(t.cycles for t in found)
+    near = [t for t in found if t.cycles <= fastest * (1 + CYCLES_TOLERANCE)]
+    return min(near, key=lambda t: (t.dram_bytes, t.tiles))
+
+
+def _candidates(g, cfg, requant: Requant, tow: int, buffers: int, resident: int) -> list[Tiling]:
+    """The fitting tilings of tiles `tow` columns wide with `buffers` copies of the
+    accumulators and inputs and `resident` copies of a chunk's weights (0: weights loaded per
+    tile, with `buffers` copies), each with its estimate: for each number of output-channel
+    blocks, the fastest number of rows."""
+    taps = g.taps
+    d_inp, d_wgt, d_acc, d_uop = (cfg.depth(b) for b in ("inp", "wgt", "acc", "uop"))
+    in_w = g.in_width(tow)
+    if in_w > FIELD_MAX:
+        return []
+    steps = _step_counts(requant)[1] + 3  # ALU micro-op lists besides the multiplier pieces
+    lists = buffers * buffers * (resident or 1)  # GEMM micro-op lists: one per buffer pairing
+    found = []
+    for tob in _sizes(g.cob):
+        # input-channel blocks per reduction chunk: as many as the weights and micro-ops allow
+        if resident:
+            most = g.cib if resident * tob * g.cib * taps <= d_wgt else 0
+        else:
+            most = min(g.cib, d_wgt // (buffers * tob * taps))
+        most = min(most, (d_uop - buffers * steps * tob) // (lists * tob * taps))
+        if most < 1:
             break
-        for toh in range(1, g.oh + 1):
+        best = None
+        for toh in _sizes(g.oh):
+            # ... and as the input buffer allows for these rows (resident: all of them)
+            tib = min(most, d_inp // (buffers * g.rows_in(toh) * in_w))
             if (
-                accumulator_elements(g, tob, toh, requant, tow) > d_acc
-                or tib * g.rows_in(toh) * in_w > d_inp
+                tib < 1
+                or (resident and tib < g.cib)
+                or buffers * accumulator_elements(g, tob, toh, requant, tow) > d_acc
                 or tob * toh > ITER_MAX  # the requantization walks the tile in one loop nest
                 or g.rows_in(toh) > FIELD_MAX
             ):
                 break
-            tiles = g.nb * ceil_div(g.cob, tob) * ceil_div(g.oh, toh) * col_tiles
-            load_bytes = g.cib * g.rows_in(toh) * data_w * e_inp + tob * g.cib * taps * e_wgt
-            # a tile's loads (one per input-channel block, one for the weights), the stores
-            # beyond the one of a full-width tile, and its GEMMs
-            transfers = g.cib + 1 + store_count(g, tob, toh, tow) - 1
-            load = dma_estimate(load_bytes, transfers, cfg)
-            compute = gemm_cycles(tob * g.cib * taps * toh * tow)
-            key = (tiles_cycles(load, compute, tiles, buffers), tiles * load_bytes)
-            if best is None or key < best[0]:
-                tiling = Tiling(
-                    tob, toh, tib, tiles * load_bytes, tiles, buffers, tow, cfg.depth("inp")
-                )
-                best = (key, tiling)
-    return best
+            sizes = Tiling(tob, toh, tib, 0, 0, buffers, tow, d_inp, resident)
+            t = estimate(g, cfg, requant, sizes)
+            if best is None or (t.cycles, t.dram_bytes) < (best.cycles, best.dram_bytes):
+                best = t
+        if best is not None:
+            found.append(best)
+    return found
+
+
+@lru_cache(maxsize=16)
+def _element_bytes(cfg: HwConfig) -> tuple[int, int, int, int]:
+    return tuple(cfg.elem_bytes(b) for b in ("inp", "wgt", "acc", "out"))
+
+
+@lru_cache(maxsize=256)
+def _step_counts(requant: Requant) -> tuple[int, int, int]:
+    """The requantization's ALU steps with an immediate, all of them, and those by a multiplier
+    piece."""
+    steps = requant.steps()
+    imm = sum(step.imm is not None for step in steps)
+    return imm, len(steps), sum(step.piece is not None for step in steps)
+
+
+def estimate(g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling) -> Tiling:
+    """`t` completed with its estimate: the modelled cycles of the layer, the DRAM bytes it
+    reads, its number of tiles, and whether stride-0 bias loads beat a reset and an ADD.
+
+    Per tile, the compute module runs the initialisation, the GEMMs of every reduction chunk and
+    the requantization, one after the other; loads and the store overlap them as far as the
+    copies of the buffers allow: with two, the steady state is the busiest of compute, load
+    module, read channel and store; with one, a tile's loads wait for the previous tile's GEMMs
+    and overlap only its requantization, and its initialisation waits for the previous store."""
+    tow, bus = t.width(g), cfg.bus_bytes
+    e_inp, e_wgt, e_acc, e_out = _element_bytes(cfg)
+    plane = t.toh * tow
+    elems, red = t.tob * plane, t.reduction_steps(g)
+    chunk_weights = t.tob * g.cib * g.taps * e_wgt
+    tiles_per_chunk = g.nb * ceil_div(g.oh, t.toh) * ceil_div(g.ow, tow)
+    chunks = ceil_div(g.cob, t.tob)
+    slot_load = dma_cycles(t.tob * e_acc, t.tob, cfg)
+    # the accumulators' initialisation: stride-0 bias loads, or a reset and a broadcast ADD
+    by_loads = t.tob * dma_cycles(plane * e_acc, plane, cfg)
+    by_alu = gemm_cycles(elems) + GEMM_PIPELINE_FILL + alu_cycles(elems, False) + ALU_OVERHEAD
+    by_alu += 0 if t.resident else slot_load
+    bias_loads = by_loads < by_alu
+    head = min(by_loads, by_alu)
+    imm_steps, steps, piece_steps = _step_counts(requant)
+    tail = alu_cycles(elems, True) * imm_steps + alu_cycles(elems, False) * (steps - imm_steps)
+    tail += steps * ALU_OVERHEAD + (0 if t.resident else piece_steps * slot_load)
+    gemm = gemm_cycles(t.tob * g.cib * g.taps * plane) + red * GEMM_PIPELINE_FILL
+    # one reduction step's loads: tib input blocks (and the weights, unless resident)
+    rows, data_w = g.rows_in(t.toh), g.data_width(tow)
+    step_bytes = t.tib * rows * data_w * e_inp
+    load = t.tib * dma_cycles(rows * data_w * e_inp, rows * g.in_width(tow), cfg)
+    if not t.resident:
+        step_bytes += t.tob * t.tib * g.taps * e_wgt
+        load += dma_cycles(t.tob * t.tib * g.taps * e_wgt, t.tob * t.tib * g.taps, cfg)
+    # the compute module's own reads: the bias loads, or the slots of each tile (unless resident)
+    slot_loads = (0 if bias_loads else 1) + (requant.pieces if requant.per_channel else 0)
+    compute_reads = beats(elems * e_acc, cfg) if bias_loads else 0
+    compute_reads += 0 if t.resident else slot_loads * beats(t.tob * e_acc, cfg)
+    reads = red * -(-step_bytes // bus) + compute_reads
+    store = store_count(g, t.tob, t.toh, tow) * cfg.DRAM_LATENCY_CYCLES + max(
+        beats(elems * e_out, cfg), elems
+    )
+    compute = head + gemm + tail
+    if t.buffers == 2:
+        period = max(compute, red * load, reads, store)
+        if red > 2:
+            # two input copies: only a tile's first two steps load during the previous tile's
+            # requantization, the others wait for the GEMM two steps back
+            step = gemm / red
+            period = max(period, head + tail + 2 * step + (red - 2) * max(load, step))
+    else:
+        around = head + tail + store  # the previous tile's tail and store, then this head
+        period = max(gemm + red * load + around - min(load, around), reads)
+    if t.resident:
+        # per chunk: its weights, then its tiles; the first chunk's weights are always exposed,
+        # the others load during the previous chunk's tiles when there are two copies
+        weights = dma_cycles(chunk_weights, t.tob * g.cib * g.taps, cfg)
+        tiles_time = tiles_per_chunk * period
+        if t.resident == 2:
+            later = max(tiles_time, tiles_per_chunk * red * load + weights)
+        else:
+            later = tiles_time + weights
+        cycles = weights + tiles_time + (chunks - 1) * later + load + store
+        cycles += chunks * t.buffers * slot_loads * slot_load  # into the slots of every copy
+        dram = chunks * (tiles_per_chunk * red * step_bytes + chunk_weights)
+    else:
+        cycles = chunks * tiles_per_chunk * period + load + store
+        dram = chunks * tiles_per_chunk * red * step_bytes
+    dram += chunks * tiles_per_chunk * elems * e_acc if bias_loads else 0
+    return replace(
+        t,
+        dram_bytes=dram,
+        tiles=chunks * tiles_per_chunk,
+        bias_loads=bias_loads,
+        cycles=int(cycles),
+    )

@@ -1,23 +1,23 @@
 builtin.module attributes {canopy.inputs = ["input"], canopy.outputs = ["output"], canopy.weights = "weights.npz", canopy.hw_config = {TARGET = "sim", HW_VER = "0.0.2", LOG_INP_WIDTH = 3 : i64, LOG_WGT_WIDTH = 3 : i64, LOG_ACC_WIDTH = 5 : i64, LOG_BATCH = 0 : i64, LOG_BLOCK_IN = 2 : i64, LOG_BLOCK_OUT = 2 : i64, LOG_UOP_BUFF_SIZE = 10 : i64, LOG_INP_BUFF_SIZE = 8 : i64, LOG_WGT_BUFF_SIZE = 9 : i64, LOG_ACC_BUFF_SIZE = 8 : i64, LOG_BUS_WIDTH = 6 : i64, CLOCK_MHZ = 100 : i64, DRAM_LATENCY_CYCLES = 64 : i64, ALU_MUL_BITS = 8 : i64}} {
-  func.func @main(%0: tensor<1x4x6x6xf32>) -> tensor<1x16x3x3xf32> {
-    %1 = graph.quantize %0 {onnx_node = "input_Q", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xi8>
-    %2 = graph.dequantize %1 {onnx_node = "input_DQ", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x4x6x6xi8> -> tensor<1x4x6x6xf32>
+  func.func @main(%0: tensor<1x4x7x7xf32>) -> tensor<1x16x4x4xf32> {
+    %1 = graph.quantize %0 {onnx_node = "input_Q", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x4x7x7xf32> -> tensor<1x4x7x7xi8>
+    %2 = graph.dequantize %1 {onnx_node = "input_DQ", scale = 1.562500e-02 : f64, zero_point = 0 : i64} : tensor<1x4x7x7xi8> -> tensor<1x4x7x7xf32>
     %3 = graph.const "c3" : tensor<8x4x3x3xi8>
     %4 = graph.dequantize %3 {onnx_node = "w2_DQ", scale = 7.812500e-03 : f64, zero_point = 0 : i64} : tensor<8x4x3x3xi8> -> tensor<8x4x3x3xf32>
     %5 = graph.const "c6" : tensor<8xi32>
     %6 = graph.dequantize %5 {onnx_node = "w3_DQ", scale = 0.0001220703125 : f64, zero_point = 0 : i64} : tensor<8xi32> -> tensor<8xf32>
-    %7 = graph.conv2d %2, %4, %6 {onnx_node = "l0", strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x6x6xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
-    %8 = graph.relu %7 {onnx_node = "l0_relu"} : tensor<1x8x6x6xf32> -> tensor<1x8x6x6xf32>
-    %9 = graph.quantize %8 {onnx_node = "l0.relu_Q", scale = 2.500000e-01 : f64, zero_point = 0 : i64} : tensor<1x8x6x6xf32> -> tensor<1x8x6x6xi8>
-    %10 = graph.dequantize %9 {onnx_node = "l0.relu_DQ", scale = 2.500000e-01 : f64, zero_point = 0 : i64} : tensor<1x8x6x6xi8> -> tensor<1x8x6x6xf32>
+    %7 = graph.conv2d %2, %4, %6 {onnx_node = "l0", strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x7x7xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x7x7xf32>
+    %8 = graph.relu %7 {onnx_node = "l0_relu"} : tensor<1x8x7x7xf32> -> tensor<1x8x7x7xf32>
+    %9 = graph.quantize %8 {onnx_node = "l0.relu_Q", scale = 2.500000e-01 : f64, zero_point = 0 : i64} : tensor<1x8x7x7xf32> -> tensor<1x8x7x7xi8>
+    %10 = graph.dequantize %9 {onnx_node = "l0.relu_DQ", scale = 2.500000e-01 : f64, zero_point = 0 : i64} : tensor<1x8x7x7xi8> -> tensor<1x8x7x7xf32>
     %11 = graph.const "c11" : tensor<16x8x3x3xi8>
     %12 = graph.dequantize %11 {onnx_node = "w8_DQ", scale = 7.812500e-03 : f64, zero_point = 0 : i64} : tensor<16x8x3x3xi8> -> tensor<16x8x3x3xf32>
     %13 = graph.const "c14" : tensor<16xi32>
     %14 = graph.dequantize %13 {onnx_node = "w9_DQ", scale = 0.001953125 : f64, zero_point = 0 : i64} : tensor<16xi32> -> tensor<16xf32>
-    %15 = graph.conv2d %10, %12, %14 {onnx_node = "l1", strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x8x6x6xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x3x3xf32>
-    %16 = graph.relu %15 {onnx_node = "l1_relu"} : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xf32>
-    %17 = graph.quantize %16 {onnx_node = "l1.relu_Q", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x16x3x3xf32> -> tensor<1x16x3x3xi8>
-    %18 = graph.dequantize %17 {onnx_node = "l1.relu_DQ", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x16x3x3xi8> -> tensor<1x16x3x3xf32>
-    func.return %18 : tensor<1x16x3x3xf32>
+    %15 = graph.conv2d %10, %12, %14 {onnx_node = "l1", strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x8x7x7xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
+    %16 = graph.relu %15 {onnx_node = "l1_relu"} : tensor<1x16x4x4xf32> -> tensor<1x16x4x4xf32>
+    %17 = graph.quantize %16 {onnx_node = "l1.relu_Q", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x16x4x4xf32> -> tensor<1x16x4x4xi8>
+    %18 = graph.dequantize %17 {onnx_node = "l1.relu_DQ", scale = 4.000000e+00 : f64, zero_point = 0 : i64} : tensor<1x16x4x4xi8> -> tensor<1x16x4x4xf32>
+    func.return %18 : tensor<1x16x4x4xf32>
   }
 }
