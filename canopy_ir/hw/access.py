@@ -146,25 +146,28 @@ def _uop_extents(stream: Stream, cfg: HwConfig, uops: isa.Uops, table_offset: in
     loads = np.flatnonzero(
         (op == Opcode.LOAD) & (c[:, COL["memory_type"]] == MemId.UOP) & (c[:, COL["x_size"]] != 0)
     )
-    events = sorted({*loads.tolist(), *[r for r in resets if 0 <= r < n]})
+    reset_at = {r for r in resets if 0 <= r < n}
+    events = sorted({*loads.tolist(), *reset_at})
     is_load = set(loads.tolist())
     loops = np.flatnonzero((op == Opcode.GEMM) | (op == Opcode.ALU))
     mins = np.zeros((n, 3), np.int64)
     maxs = np.zeros((n, 3), np.int64)
     some = np.zeros(n, bool)
     buf = np.zeros((cfg.depth("uop"), 3), np.int64)
-    cut = np.searchsorted(loops, events, side="right")  # loops after each event
+    # loops from each event on: a reset comes before the instruction at its index (which may be
+    # a loop); a load's index is never a loop's
+    cut = np.searchsorted(loops, events, side="left")
     bounds = [0, *cut.tolist(), len(loops)]
     for k in range(len(bounds) - 1):
         if k > 0:
             e = events[k - 1]
+            if e in reset_at:  # a segment starts here (before its first instruction runs)
+                buf[:] = 0
             if e in is_load:
                 sram, dram = int(c[e, COL["sram_base"]]), int(c[e, COL["dram_base"]])
                 size = int(c[e, COL["y_size"]] * c[e, COL["x_size"]])
                 rows = table[dram - table_base :][:size]
                 buf[sram : sram + len(rows)] = rows
-            else:
-                buf[:] = 0
         group = loops[bounds[k] : bounds[k + 1]]
         if not len(group):
             continue

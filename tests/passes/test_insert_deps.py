@@ -55,3 +55,23 @@ def test_compiled_nets_get_the_reference_tokens(net, cfg, seed):
     assert got.layers == want[1]
     op = next(o for o in module.ops if isinstance(o, accel.ProgramOp))
     assert len(op.layer_index()) == len(got.insns)
+
+
+def test_a_segment_that_starts_with_a_loop_sees_the_micro_op_buffer_reset():
+    """A FINISH starts a new segment, analysed from a zeroed micro-op buffer: a GEMM right after
+    it must not see the micro-ops the previous segment loaded (found by the nightly profile: the
+    columnar analysis applied the reset only after that GEMM, and tied it to an empty STORE)."""
+    from canopy_ir.hw import isa
+    from canopy_ir.hw.isa import MemId
+
+    insns = [
+        isa.LoadInsn(memory_type=MemId.UOP, dram_base=1025, y_size=1, x_size=1, x_stride=1),
+        isa.FinishInsn(),
+        isa.GemmInsn(uop_bgn=0, uop_end=2),
+        isa.StoreInsn(sram_base=1, y_size=0, x_size=1),
+        isa.FinishInsn(),
+    ]
+    layers = [None] * len(insns)
+    want = reference_insert_deps(insns, TINY, UOPS, TABLE_OFFSET, layers)
+    got = _columnar(insns, TINY, UOPS, TABLE_OFFSET, layers)
+    assert [i.field_values() for i in got[0]] == [i.field_values() for i in want[0]]
