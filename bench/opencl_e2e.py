@@ -12,8 +12,8 @@ Timed: `Session.run` by wall clock, float inputs in and float outputs out (the i
 quantized and the output dequantized on the device), weights resident; the median of --runs after
 one warm-up run, which builds the kernels (reported separately). onnxruntime: the same inputs,
 the float model, all CPU cores. Checked: at batch 1 the OpenCL run against the same artefact
-with numpy host values (the reference semantics): the int8 logits are equal bit for bit, so the
-softmax outputs differ only within the softmax kernel's tolerance, and the top-1 classes agree.
+with numpy host values (the reference semantics), bit for bit (the softmax, a float reduction,
+runs in numpy; host_values.OpenCLHost(float_kernels=True) would run it as a kernel).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -92,32 +93,80 @@ def run_opencl(art: Path, name: str, batch: int, device: str | None, runs: int) 
     from canopy_ir.backend.pcie.session import Session
 
     host = OpenCLHost(device)
-    sess = Session(art, "opencl", host_values=host)
+    spec = "opencl" if device is None else f"opencl:{device}"
+    sess = Session(art, spec, host_values=host)
     x = {name: images(batch, 1)}
     t = time.perf_counter()
     first = sess.run(x)
     warm = time.perf_counter() - t
+    sess.run(x)
+    before = dict(sess.counters.seconds)
+    counts, moved = sum(host.counts.values()), Counter(host.transfers)
     seconds = timed(lambda: sess.run(x), runs)
+    phases = {k: (v - before.get(k, 0.0)) / runs for k, v in sess.counters.seconds.items()}
+    launches = (sum(host.counts.values()) - counts) / runs
+    per_run = {k: (v - moved[k]) / runs for k, v in host.transfers.items()}
+    timeline = host_timeline(host, lambda: sess.run(x))
+    replayed = sess.run(x)  # launched as recorded sequences where the device has them
     host.profile = True  # one more run, profiled: the kernels' own time, by op
     sess.run(x)
     host.profile = False
     by_op: dict[str, float] = {}
     for op, event in host.events:
         by_op[op] = by_op.get(op, 0.0) + (event.profile.end - event.profile.start) * 1e-9
+    events = [(e.profile.start, e.profile.end) for _, e in host.events]
     where = {w: sum(n for (k, _), n in host.counts.items() if k == w) for w in ("opencl", "numpy")}
     return {
         "device": host.name,
         "first_run_s": warm,
         "median_s": statistics.median(seconds),
         "min_s": min(seconds),
-        "device_ops_per_run": where["opencl"] / (runs + 2),
-        "numpy_ops_per_run": where["numpy"] / (runs + 2),
+        "launches_per_run": launches,
+        "device_ops_per_run": where["opencl"] / (runs + 3),
+        "numpy_ops_per_run": where["numpy"] / (runs + 3),
+        "session_phases_s": phases,
+        "host_timeline_s": timeline,
+        "bytes_per_run": per_run,
         "kernel_s": sum(by_op.values()),
+        "kernel_span_s": (max(e for _, e in events) - min(s for s, _ in events)) * 1e-9,
         "kernel_s_by_op": dict(sorted(by_op.items(), key=lambda kv: -kv[1])),
         "fallbacks": host.fallbacks,
+        "recorded_sequences": {
+            "available": bool(host.sequences and host.sequences.available),
+            "why_not": host.sequences.why_not if host.sequences else "graphs=False",
+            "replays": host.replays,
+        },
         "output": next(iter(first.values())),
+        "output_replayed": next(iter(replayed.values())),
         "session": sess,
         "x": x,
+    }
+
+
+def host_timeline(host, run) -> dict:
+    """One run with every launch timed on the host: how long until the first and the last
+    launch was enqueued, and how much of it the enqueue calls took."""
+    real = host.launch
+    marks = []
+
+    def traced(c, args):
+        t = time.perf_counter()
+        real(c, args)
+        marks.append((t, time.perf_counter()))
+
+    host.launch = traced
+    try:
+        t0 = time.perf_counter()
+        run()
+        end = time.perf_counter()
+    finally:
+        del host.launch  # the method again
+    return {
+        "run": end - t0,
+        "to_first_launch": marks[0][0] - t0,
+        "to_last_launch": marks[-1][1] - t0,
+        "in_launch_calls": sum(b - a for a, b in marks),
+        "launches": len(marks),
     }
 
 
@@ -132,7 +181,8 @@ def check(result: dict, art: Path) -> dict:
     return {
         "max_abs_diff": float(np.abs(got - want).max()),
         "top1_equal": bool((got.argmax(1) == want.argmax(1)).all()),
-        "within_softmax_tolerance": bool(np.allclose(got, want, rtol=1e-5, atol=1e-6)),
+        "bit_exact": bool(np.array_equal(got, want)),
+        "bit_exact_after_replays": bool(np.array_equal(result["output_replayed"], want)),
     }
 
 
@@ -155,6 +205,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--calib", type=int, default=8, help="random calibration images")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--record", action="store_true", help="append a row to BENCHMARKS.md")
     args = ap.parse_args(argv)
     results: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
@@ -180,11 +231,14 @@ def main(argv=None) -> int:
                 row["compile_s"] = compiled["compile_s"]
                 ocl = run_opencl(compiled["artefact"], name, batch, args.device, runs)
                 results["device"] = ocl["device"]
-                keys = ("first_run_s", "median_s", "min_s", "device_ops_per_run", "kernel_s")
+                keys = ("first_run_s", "median_s", "min_s", "device_ops_per_run", "kernel_s",
+                        "kernel_span_s", "launches_per_run", "session_phases_s", "bytes_per_run",
+                        "host_timeline_s")
                 row["kernel_s_by_op"] = ocl["kernel_s_by_op"]
                 for key in keys:
                     row[f"opencl_{key}"] = ocl[key]
                 row["numpy_ops_per_run"] = ocl["numpy_ops_per_run"]
+                row["recorded_sequences"] = ocl["recorded_sequences"]
                 row["fallbacks"] = ocl["fallbacks"]
                 if batch == 1:
                     row["check"] = check(ocl, compiled["artefact"])
@@ -195,7 +249,36 @@ def main(argv=None) -> int:
     report(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    if args.record and not results["errors"]:
+        record(results, " ".join(argv if argv is not None else sys.argv[1:]))
     return 1 if results["errors"] else 0
+
+
+def record(results: dict, arguments: str) -> None:
+    """One BENCHMARKS.md row: both batches, where the time goes, onnxruntime beside them."""
+    import datetime
+
+    cells = []
+    for row in results["rows"]:
+        b, o = row["batch"], row["opencl_median_s"]
+        t = row["opencl_host_timeline_s"]
+        cells.append(
+            f"batch {b}: {o / b * 1e3:.2f} ms/img = {b / o:.0f} img/s (GPU kernels "
+            f"{row['opencl_kernel_s'] * 1e3:.2f} ms, {row['opencl_launches_per_run']:.0f} "
+            f"launches, last enqueued {t['to_last_launch'] * 1e3:.2f} ms into the run); "
+            f"onnxruntime CPU fp32 {row['onnxruntime_cpu_fp32_s'] / b * 1e3:.2f} ms/img"
+        )
+    check = results["rows"][0].get("check", {})
+    exact = check.get("bit_exact") and check.get("bit_exact_after_replays")
+    with open(ROOT / "BENCHMARKS.md", "a") as f:
+        f.write(
+            f"| {datetime.date.today()} | {results['machine']}, {results.get('device')} | "
+            f"`python -m bench.opencl_e2e {arguments}` | ResNet-50 int8 (onnx wheel, random "
+            "weights, quantized by the compiler), `--target opencl`, float in / float out, "
+            f"weights resident; onnxruntime {results.get('onnxruntime')} (reference, same run) | "
+            + "; ".join(cells)
+            + f"; output equal to the numpy host run bit for bit: {exact} |\n"
+        )
 
 
 def report(results: dict) -> None:
@@ -216,8 +299,17 @@ def report(results: dict) -> None:
         ]
         print(f"{b:5d} " + " ".join(cells))
         if "opencl_kernel_s" in row:
-            top = ", ".join(f"{k} {v * 1e3:.2f}" for k, v in row["kernel_s_by_op"].items())
-            print(f"      kernels {row['opencl_kernel_s'] * 1e3:.2f} ms per run ({top})")
+            top = ", ".join(f"{k} {v * 1e3:.3f}" for k, v in row["kernel_s_by_op"].items())
+            print(f"      kernels {row['opencl_kernel_s'] * 1e3:.3f} ms per run, first start to "
+                  f"last end {row['opencl_kernel_span_s'] * 1e3:.3f} ms, "
+                  f"{row['opencl_launches_per_run']:.0f} launches ({top})")  # fmt: skip
+            phases = ", ".join(f"{k} {v * 1e3:.3f}" for k, v in
+                               row["opencl_session_phases_s"].items() if v)  # fmt: skip
+            print(f"      Session phases per run, ms: {phases}; bytes per run: "
+                  f"{row['opencl_bytes_per_run']}")  # fmt: skip
+            line = ", ".join(f"{k} {v * 1e3:.3f}" if k != "launches" else f"{v} launches"
+                             for k, v in row["opencl_host_timeline_s"].items())  # fmt: skip
+            print(f"      host timeline of one run, ms: {line}")
         if "check" in row:
             print(f"      check against numpy host values: {row['check']}")
     for error in results["errors"]:

@@ -2,10 +2,11 @@
 
 It offers the `Device` protocol of `backend/pcie/device.py`, so `Session` runs artefacts on it
 unchanged: the card's memory is one device buffer managed by the same first-fit allocator as the
-simulated card's; DMA is an enqueued copy, staged through a pinned host buffer (ALLOC_HOST_PTR,
-mapped) for large transfers to a discrete device; the registers start the accelerator of
-`accel/vta.cl`, which fetches and executes the encoded stream from card memory; `wait` blocks
-until it is done. Results are bit-identical to `SimCard`'s (tests/backend/opencl).
+simulated card's; DMA is an enqueued copy, staged through pinned host memory (`staging.py`:
+host copies and DMA overlapped) for large transfers to a discrete device; the registers start
+the accelerator of `accel/vta.cl`, which fetches and executes the encoded stream from card
+memory; `wait` blocks until it is done. Results are bit-identical to `SimCard`'s
+(tests/backend/opencl).
 
 Launching is asynchronous: writing CTRL_START enqueues the run, `wait(timeout)` waits for it. A
 run that outlives its timeout leaves the card in the error state; OpenCL cannot preempt a kernel,
@@ -21,6 +22,7 @@ import numpy as np
 
 import canopy_ir.backend.opencl.runtime as runtime
 from canopy_ir.backend.opencl.defines import build_options, kernel_source
+from canopy_ir.backend.opencl.staging import PinnedStaging
 from canopy_ir.backend.opencl.stream import STATUS_WORDS, Launch, plan, status_message
 from canopy_ir.backend.pcie.device import (
     CTRL_START,
@@ -40,8 +42,6 @@ from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 
 DEFAULT_MEMORY = 256 << 20  # as the simulated card
-STAGE_MIN = 1 << 16  # smaller transfers go straight from/to numpy memory
-STAGE_BYTES = 16 << 20  # the pinned staging buffer; larger transfers go through it in pieces
 
 
 class OpenCLCard:
@@ -103,9 +103,9 @@ class OpenCLCard:
         self._plans: dict[tuple[int, int], tuple[list[Launch], object]] = {}
         self._event = None
         self._outcome: DeviceError | None = None
-        self._stage = None
         gpu_like = not self.cl_device.type & cl.device_type.CPU
-        self._staged = gpu_like  # pinned staging pays off across a bus, not in host memory
+        # pinned staging pays off across a bus, not in host memory
+        self.stage = PinnedStaging(ctx, self.queue, pinned=gpu_like)
         cfg = self.config
         lanes = cfg.batch * cfg.block_out
         if form == "fpga":
@@ -153,54 +153,29 @@ class OpenCLCard:
         for key in [k for k in self._plans if k[0] < hi and lo < k[0] + k[1] * isa.INSN_BYTES]:
             del self._plans[key]
 
-    def _staging(self):
-        if self._stage is None:
-            cl = self._cl
-            flags = cl.mem_flags.READ_WRITE | cl.mem_flags.ALLOC_HOST_PTR
-            self._stage = cl.Buffer(runtime.context(self.cl_device), flags, STAGE_BYTES)
-        return self._stage
-
     def dma_to_device(self, ptr: DevicePtr, data: bytes, offset: int = 0) -> None:
         host = np.frombuffer(data, np.uint8)
         self._check(ptr, offset, len(host))
         start = ptr.addr + offset
         self._forget(start, start + len(host))
-        if not len(host):
-            return
-        cl = self._cl
-        if not self._staged or len(host) < STAGE_MIN:
-            cl.enqueue_copy(self.queue, self.memory, host, dst_offset=start)
-            return
-        stage = self._staging()
-        for at in range(0, len(host), STAGE_BYTES):
-            part = host[at : at + STAGE_BYTES]
-            flags = cl.map_flags.WRITE_INVALIDATE_REGION
-            view, _ = cl.enqueue_map_buffer(self.queue, stage, flags, 0, (len(part),), np.uint8)
-            view[:] = part
-            view.base.release(self.queue)
-            cl.enqueue_copy(
-                self.queue, self.memory, stage, byte_count=len(part), dst_offset=start + at
-            )
-        self.queue.finish()  # the caller may reuse `data`'s memory; the stage is reused too
+        if len(host):
+            self.stage.write(self.memory, host, start)  # `data` may be reused on return
 
-    def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0) -> bytes:
+    def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0, out=None) -> bytes:
+        """The bytes at `offset`: a new bytearray, or `out` (a writable buffer of `nbytes`, e.g.
+        from `pinned_array`: then DMA alone fills it)."""
         self._check(ptr, offset, nbytes)
-        start = ptr.addr + offset
-        out = np.empty(nbytes, np.uint8)
         if not nbytes:
             return b""
-        cl = self._cl
-        if not self._staged or nbytes < STAGE_MIN:
-            cl.enqueue_copy(self.queue, out, self.memory, src_offset=start)
-            return out.tobytes()
-        stage = self._staging()
-        for at in range(0, nbytes, STAGE_BYTES):
-            n = min(STAGE_BYTES, nbytes - at)
-            cl.enqueue_copy(self.queue, stage, self.memory, byte_count=n, src_offset=start + at)
-            view, _ = cl.enqueue_map_buffer(self.queue, stage, cl.map_flags.READ, 0, (n,), np.uint8)
-            out[at : at + n] = view
-            view.base.release(self.queue)
-        return out.tobytes()
+        if out is None:
+            out = bytearray(nbytes)  # bytes-like, filled in place: no copy on the way out
+        self.stage.read(self.memory, np.frombuffer(out, np.uint8, nbytes), ptr.addr + offset)
+        return out
+
+    def pinned_array(self, nbytes: int) -> np.ndarray:
+        """Pinned host memory (uint8): bytes placed there and passed to `dma_to_device`, or read
+        into it by `dma_from_device(..., out=)`, cross the bus by DMA alone (no host copy)."""
+        return self.stage.host_array(nbytes)
 
     # ---- registers ------------------------------------------------------------------------
     def write_reg(self, reg: int, value: int) -> None:
@@ -328,6 +303,12 @@ class OpenCLCard:
         self.regs.update({REG_CTRL: 0, REG_STATUS: STATUS_IDLE})
         self.last_error = None
         self._outcome = None
+
+    def close(self) -> None:
+        """Let queued work finish and release the pinned staging memory (the card's memory
+        goes with the object)."""
+        self.queue.finish()
+        self.stage.drain()
 
     # ---- inspection -----------------------------------------------------------------------
     def buffers(self) -> dict[str, np.ndarray]:

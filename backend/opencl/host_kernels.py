@@ -20,6 +20,7 @@ from canopy_ir.errors import CanopyError
 from canopy_ir.quant import Requant
 
 from .codegen.kernel import (
+    SHIFT_C,
     Buffer,
     Kernel,
     c_type,
@@ -32,12 +33,6 @@ from .codegen.kernel import (
 
 GROUP = 256
 EXACT_DIV = ("-cl-fp32-correctly-rounded-divide-sqrt",)
-# (v + 2^(s-1)) >> s for s > 0, v << -s otherwise (canopy_ir.quant.rounding_shift), on 64 bits;
-# the left shift goes through ulong so that negative values wrap as numpy's int64 does.
-SHIFT_C = """static inline long round_shift(long v, int s) {
-    return s > 0 ? (v + (1L << (s - 1))) >> s : as_long(as_ulong(v) << (-s));
-}
-"""
 
 
 def _flat(name, title, buffers, body, total, layer, helpers="", options=(), consts=None):
@@ -59,20 +54,37 @@ def _float(value: float) -> str:
     return f"({float(np.float32(value)).hex()}f)"  # hexadecimal: exact
 
 
-def quantize(shape, scale: float, zero_point: int, out_dtype="int8", layer=None) -> Kernel:
-    """graph.quantize of float32: clip(rint(x / scale) + zero point) to int8 or uint8."""
+def quantize(
+    shape, scale: float, zero_point: int, out_dtype="int8", layer=None, out_layout=None
+) -> Kernel:
+    """graph.quantize of float32: clip(rint(x / scale) + zero point) to int8 or uint8; with an
+    NHWC `out_layout` the 4-D result is written channels-last (padding lanes zero)."""
     out = np.dtype(out_dtype).name
     if out not in ("int8", "uint8"):
         raise CanopyError(f"quantize to {out} is not generated (int8, uint8)")
     info = np.iinfo(out)
     total = int(np.prod(shape, dtype=np.int64))
+    read = "x[i]"
+    head = ""
+    if out_layout is not None and out_layout.kind == "nhwc":
+        n, c, h, w = shape
+        total = n * h * w * out_layout.cp
+        head = (
+            f"    const int ch = i % {out_layout.cp}, pix = i / {out_layout.cp};\n"
+            f"    if (ch >= {c}) {{ y[i] = 0; return; }}\n"
+        )
+        read = f"x[(pix / {h * w} * {c} + ch) * {h * w} + pix % {h * w}]"
     # float32 throughout, as the reference: the zero point is added to the rounded quotient.
-    body = (
-        f"    float q = rint(x[i] / {_float(scale)}) + {float(zero_point)}f;\n"
+    body = head + (
+        f"    float q = rint({read} / {_float(scale)}) + {float(zero_point)}f;\n"
         f"    y[i] = ({c_type(out)})clamp(q, {float(info.min)}f, {float(info.max)}f);\n"
     )
-    buffers = [Buffer("x", "float32", tuple(shape)), Buffer("y", out, tuple(shape), "out")]
+    buffers = [
+        Buffer("x", "float32", tuple(shape)),
+        Buffer("y", out, tuple(shape), "out", layout=out_layout),
+    ]
     title = f"quantize float32{list(shape)} scale {scale} zero point {zero_point} -> {out}"
+    title += f" {out_layout}" if out_layout is not None else ""
     return _flat("quantize", title, buffers, body, total, layer, options=EXACT_DIV)
 
 
@@ -88,16 +100,20 @@ def dequantize(shape, scale: float, zero_point: int, in_dtype="int8", layer=None
     return _flat("dequantize", title, buffers, body, total, layer)
 
 
-def _channel_of(shape) -> str:
-    """C for the axis-1 index of flat element i (per-channel multipliers)."""
+def _channel_of(shape, layout=None) -> str:
+    """C for the axis-1 index of flat element i (per-channel multipliers); in NHWC the lane,
+    the padding lanes reading the last channel's multiplier."""
+    if layout is not None and layout.kind == "nhwc":
+        return f"min(i % {layout.cp}, {shape[1] - 1})"
     if len(shape) < 2:
         return "0"
     inner = int(np.prod(shape[2:], dtype=np.int64))
     return f"(i / {inner}) % {shape[1]}"
 
 
-def requantize(shape, rq: Requant, layer=None) -> Kernel:
-    """graph.requantize of an int32 tensor (multipliers along axis 1), as canopy_ir.quant."""
+def requantize(shape, rq: Requant, layer=None, layout=None) -> Kernel:
+    """graph.requantize of an int32 tensor (multipliers along axis 1), as canopy_ir.quant; input
+    and output in `layout` (default: row-major)."""
     channels = shape[1] if len(shape) > 1 else 1
     where = f"kernel requantize (layer {layer})" if layer else "kernel requantize"
     if rq.per_channel and len(shape) < 2:
@@ -105,11 +121,13 @@ def requantize(shape, rq: Requant, layer=None) -> Kernel:
     check_requant(rq, channels, where)
     extra, consts = requant_buffers(rq, channels)
     mult = "multipliers" if extra else "0"
-    total = int(np.prod(shape, dtype=np.int64))
-    buffers = [Buffer("x", "int32", tuple(shape)), *extra, Buffer("y", "int8", tuple(shape), "out")]
-    body = f"    y[i] = canopy_out(x[i], {_channel_of(shape)}, {mult});\n"
+    x = Buffer("x", "int32", tuple(shape), layout=layout)
+    y = Buffer("y", "int8", tuple(shape), "out", layout=layout)
+    total = x.nbytes // 4
+    body = f"    y[i] = canopy_out(x[i], {_channel_of(shape, layout)}, {mult});\n"
     title = f"requantize int32{list(shape)} {rq}"
-    return _flat("requantize", title, buffers, body, total, layer, requant_c(rq), consts=consts)
+    return _flat("requantize", title, [x, *extra, y], body, total, layer, requant_c(rq),
+                 consts=consts)  # fmt: skip
 
 
 def rescale(shape, x_zero_point, multiplier, shift, zero_point, lo, hi, layer=None) -> Kernel:
@@ -144,9 +162,10 @@ def qadd(shape, za, zb, ma, mb, shift, zero_point, lo, hi, layer=None) -> Kernel
     return _flat("qadd", title, buffers, body, total, layer, SHIFT_C)
 
 
-def qavg_pool(x_shape, out_hw, a: dict, layer=None) -> Kernel:
+def qavg_pool(x_shape, out_hw, a: dict, layer=None, layout=None) -> Kernel:
     """graph.qavg_pool: the window sum of x − input zero point over the taps inside the input,
-    requantized by the multiplier of the window's tap count (canopy_ir.kernels.qavg_pool)."""
+    requantized by the multiplier of the window's tap count (canopy_ir.kernels.qavg_pool); input
+    and output in `layout` (row-major or NHWC)."""
     n, c, h, w = x_shape
     oh, ow = out_hw
     (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["strides"], a["dilations"]
@@ -159,15 +178,30 @@ def qavg_pool(x_shape, out_hw, a: dict, layer=None) -> Kernel:
     cy1, cx1 = (h + pt + pb, w + pl + pr) if a["count_include_pad"] else (pt + h, pl + w)
     cy0, cx0 = (0, 0) if a["count_include_pad"] else (pt, pl)
     consts = {"table": np.asarray(table, np.int32)}
+    nhwc = layout is not None and layout.kind == "nhwc"
     buffers = [
-        Buffer("x", "int8", tuple(x_shape)),
+        Buffer("x", "int8", tuple(x_shape), layout=layout),
         Buffer("table", "int32", (len(table),), "const"),
-        Buffer("y", "int8", (n, c, oh, ow), "out"),
+        Buffer("y", "int8", (n, c, oh, ow), "out", layout=layout),
     ]
     m = "(long)table[0]" if len(table) == 1 else "(long)table[max(count, 1) - 1]"
     pre = f"s = round_shift(s, {a['pre_shift']});\n" if a["pre_shift"] else ""
-    body = f"""    const int ox = i % {ow}, oy = i / {ow} % {oh}, plane = i / {ow * oh};
-    global const char* xp = x + plane * {h * w};
+    if nhwc:  # i runs over (n, oy, ox, lane); padding lanes are written as zero
+        cp = layout.cp
+        place = (
+            f"const int ch = i % {cp}, pix = i / {cp};\n"
+            f"    if (ch >= {c}) {{ y[i] = 0; return; }}\n"
+            f"    const int ox = pix % {ow}, oy = pix / {ow} % {oh};\n"
+            f"    global const char* xp = x + pix / {ow * oh} * {h * w * cp} + ch;"
+        )
+        step, total = cp, n * oh * ow * cp
+    else:
+        place = (
+            f"const int ox = i % {ow}, oy = i / {ow} % {oh}, plane = i / {ow * oh};\n"
+            f"    global const char* xp = x + plane * {h * w};"
+        )
+        step, total = 1, n * c * oh * ow
+    body = f"""    {place}
     long s = 0;
     int count = 0;
     for (int r = 0; r < {kh}; ++r) {{
@@ -177,14 +211,15 @@ def qavg_pool(x_shape, out_hw, a: dict, layer=None) -> Kernel:
             count += (py >= {cy0} && py < {cy1} && px >= {cx0} && px < {cx1});
             const int iy = py - {pt}, ix = px - {pl};
             if (iy >= 0 && iy < {h} && ix >= 0 && ix < {w})
-                s += (long)xp[iy * {w} + ix] - {int(a["input_zero_point"])}L;
+                s += (long)xp[(iy * {w} + ix) * {step}] - {int(a["input_zero_point"])}L;
         }}
     }}
     {pre}const long v = round_shift(s * {m}, {a["shift"]}) + {a["zero_point"]}L;
     y[i] = (char)clamp(v, {a["clip_min"]}L, {a["clip_max"]}L);
 """
     title = f"qavg_pool int8{list(x_shape)} kernel {kh}x{kw} -> {oh}x{ow}"
-    return _flat("qavg_pool", title, buffers, body, n * c * oh * ow, layer, SHIFT_C, (), consts)
+    title += f", {layout}" if nhwc else ""
+    return _flat("qavg_pool", title, buffers, body, total, layer, SHIFT_C, (), consts)
 
 
 def _index_c(shape) -> str:

@@ -1,5 +1,6 @@
-"""pyopencl plumbing for the OpenCL card: finding a device, one context per device, and a
-program cache keyed by source hash and device, whose build errors name the failing line.
+"""pyopencl plumbing shared by the OpenCL card and the generated kernels: the one device chooser
+(`pick_device`), one context per device, and the one program cache, keyed by source hash,
+options and device, whose build errors name the failing line.
 
 pyopencl is optional (the `opencl` extra): it is imported on first use, and a machine without it
 or without any OpenCL platform gets one `DeviceError` line saying what to install.
@@ -32,9 +33,7 @@ def cl():
     try:
         import pyopencl
     except ImportError:
-        raise DeviceError(
-            f"the OpenCL card needs pyopencl, which is not installed: {INSTALL_HINT}"
-        ) from None
+        raise DeviceError(f"pyopencl is not installed: {INSTALL_HINT}") from None
     return pyopencl
 
 
@@ -82,26 +81,24 @@ def pick_device(spec: str | int | None = None):
     return matches[0]
 
 
-def device_key(device) -> tuple:
-    """What identifies a device's compiler: platform, device, driver versions."""
-    return (device.platform.name, device.name, device.version, device.driver_version)
-
-
 def context(device):
-    """One context per device, shared by every card on it."""
+    """One context per device, shared by every card and kernel runtime on it."""
     with _LOCK:
-        key = device_key(device)
+        key = device.int_ptr
         if key not in _CONTEXTS:
             _CONTEXTS[key] = cl().Context([device])
         return _CONTEXTS[key]
 
 
-def program(device, source: str, options: list[str], filename: str = "vta.cl"):
+def program(device, source: str, options, filename: str = "vta.cl", error=None):
     """The program built from `source` with `options` for `device`, built once per process
-    (pyopencl also keeps binaries on disk across processes)."""
+    (pyopencl also keeps binaries on disk across processes). A failed build raises
+    `error(log)` if given (the generated kernels show their whole source), else a one-line
+    DeviceError naming `filename`'s failing line."""
     pcl = cl()
+    options = list(options)
     digest = hashlib.sha256("\0".join([source, *options]).encode()).hexdigest()
-    key = (digest, device_key(device))
+    key = (digest, device.int_ptr)  # a program belongs to its device's one context
     with _LOCK:
         built = _PROGRAMS.get(key)
     if built is not None:
@@ -110,15 +107,17 @@ def program(device, source: str, options: list[str], filename: str = "vta.cl"):
     try:
         with warnings.catch_warnings():  # pyopencl warns about any non-empty build log
             warnings.simplefilter("ignore")
-            prog.build(options=options)
+            prog.build(options=options, devices=[device])
     except pcl.Error as exc:
         log = ""
         try:
             log = prog.get_build_info(device, pcl.program_build_info.LOG)
         except pcl.Error:
             pass
-        message = build_error(log or str(exc), source, filename, describe(device))
-        raise DeviceError(message) from None
+        log = log or str(exc)
+        if error is not None:
+            raise error(log) from None
+        raise DeviceError(build_error(log, source, filename, describe(device))) from None
     with _LOCK:
         _PROGRAMS[key] = prog
     return prog
@@ -127,7 +126,7 @@ def program(device, source: str, options: list[str], filename: str = "vta.cl"):
 def program_from_binary(device, binary: bytes, name: str):
     """A program from a prebuilt device binary (an FPGA image: .aocx, .xclbin / .awsxclbin)."""
     pcl = cl()
-    key = (hashlib.sha256(binary).hexdigest(), device_key(device))
+    key = (hashlib.sha256(binary).hexdigest(), device.int_ptr)
     with _LOCK:
         built = _PROGRAMS.get(key)
     if built is not None:

@@ -27,15 +27,21 @@ class Buffer:
     """One kernel argument: a global buffer of `dtype` and `shape`. `role` is "in" (the caller's
     operand), "out" (a result the runner reads back) or "const" (a value fixed at generation
     time, e.g. per-channel requantization multipliers, uploaded by the runner from
-    `Kernel.consts`)."""
+    `Kernel.consts`) or "scratch" (device memory the kernel keeps to itself from launch to
+    launch, zero-filled once when the kernel is set up and left zeroed by every launch).
+    `shape` is the tensor's logical shape; `layout` (a `layout.Layout`, None for the logical
+    row-major order) says how its elements lie in the buffer."""
 
     name: str
     dtype: str
     shape: tuple[int, ...]
     role: str = "in"
+    layout: object = None
 
     @property
     def nbytes(self) -> int:
+        if self.layout is not None:
+            return self.layout.nbytes(self.shape, self.dtype)
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
 
@@ -59,7 +65,7 @@ class Kernel:
     def __post_init__(self):
         # Kernels index with 32-bit ints: larger buffers would wrap silently.
         for b in self.buffers:
-            if int(np.prod(b.shape, dtype=np.int64)) >= 2**31:
+            if b.nbytes // np.dtype(b.dtype).itemsize >= 2**31:
                 shape = list(b.shape)
                 raise CanopyError(f"buffer {b.name}{shape} needs 64-bit indices", self.where)
 
@@ -191,6 +197,13 @@ static inline int sub_wrap(int a, int b) { return as_int(as_uint(a) - as_uint(b)
 static inline char to_char_wrap(int v) { return as_char((uchar)v); }
 """
 
+# (v + 2^(s-1)) >> s for s > 0, v << -s otherwise (canopy_ir.quant.rounding_shift), on 64 bits;
+# the left shift goes through ulong so that negative values wrap as numpy's int64 does.
+SHIFT_C = """static inline long round_shift(long v, int s) {
+    return s > 0 ? (v + (1L << (s - 1))) >> s : as_long(as_ulong(v) << (-s));
+}
+"""
+
 C_TYPES = {"float32": "float", "int32": "int", "int8": "char", "uint8": "uchar"}
 
 
@@ -199,6 +212,16 @@ def c_type(dtype) -> str:
     if name not in C_TYPES:
         raise CanopyError(f"element type {name} has no OpenCL kernel (one of {sorted(C_TYPES)})")
     return C_TYPES[name]
+
+
+def kernel_params(buffers) -> str:
+    """The C parameter list of `buffers`: restrict pointers, const unless written (outputs and
+    scratch buffers)."""
+    return ", ".join(
+        f"global {'' if b.role in ('out', 'scratch') else 'const '}{c_type(b.dtype)}* "
+        f"restrict {b.name}"
+        for b in buffers
+    )
 
 
 def header(title: str, *parts: str) -> str:

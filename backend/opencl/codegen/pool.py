@@ -17,6 +17,7 @@ import numpy as np
 from canopy_ir.errors import CanopyError
 
 from .kernel import Buffer, Kernel, c_type, header, round_up
+from .layout import Layout
 
 
 def pool_output_hw(h, w, kernel, strides, pads, dilations, ceil_mode=False) -> tuple[int, int]:
@@ -41,9 +42,11 @@ def pool2d(
     out_hw: tuple[int, int] | None = None,
     dtype="float32",
     layer: str | None = None,
+    layout: Layout | None = None,
 ) -> Kernel:
     """graph.pool2d of `kind` "max" or "avg" on float32 or int8; `out_hw` as the op's result
-    type gives it (default: the floor formula)."""
+    type gives it (default: the floor formula). With an NHWC `layout` the input and output are
+    channels-last (one work-item per output element, padding lanes written as zero)."""
     dtype = np.dtype(dtype).name
     ct = c_type(dtype)
     n, c, h, w = x_shape
@@ -97,7 +100,49 @@ void pool2d(global const {ct}* restrict x, global {ct}* restrict y) {{
 }}
 """
     title = f"{kind} pool {dtype}{list(x_shape)} kernel {kh}x{kw} -> {oh}x{ow}"
+    ops = n * c * oh * ow * kh * kw
+    if layout is not None and layout.kind == "nhwc":
+        total = n * oh * ow * layout.cp
+        body = NHWC_BODY.format(
+            ct=ct, acc_t=acc_t, start=start, update=update, finish=finish, cp=layout.cp,
+            total=total,
+        )  # fmt: skip
+        buffers = (
+            Buffer("x", dtype, tuple(x_shape), layout=layout),
+            Buffer("y", dtype, (n, c, oh, ow), "out", layout=layout),
+        )
+        size = (max(round_up(total, 256), 256),)
+        title += f", {layout}"
+        return Kernel("pool2d", header(title, defines) + body, buffers, size, (256,), layer, ops)
     buffers = (Buffer("x", dtype, tuple(x_shape)), Buffer("y", dtype, (n, c, oh, ow), "out"))
     size = (round_up(ow, 8), round_up(oh, 8), n * c)
-    ops = n * c * oh * ow * kh * kw
     return Kernel("pool2d", header(title, defines) + body, buffers, size, (8, 8, 1), layer, ops)
+
+
+NHWC_BODY = """
+__kernel void pool2d(global const {ct}* restrict x, global {ct}* restrict y) {{
+    const int i = get_global_id(0);
+    if (i >= {total}) return;
+    const int ch = i % {cp}, pix = i / {cp};
+    if (ch >= C) {{ y[i] = 0; return; }}
+    const int ox = pix % OW, oy = pix / OW % OH, img = pix / (OW * OH);
+    global const {ct}* xp = x + img * (H * W * {cp}) + ch;
+    {acc_t} acc = {start};
+    int count = 0;
+    #pragma unroll
+    for (int r = 0; r < KH; ++r) {{
+        const int py = oy * SH + r * DH;  /* padded coordinates */
+        #pragma unroll
+        for (int s = 0; s < KW; ++s) {{
+            const int px = ox * SW + s * DW;
+            count += (py >= CY0 && py < CY1 && px >= CX0 && px < CX1);
+            const int iy = py - PT, ix = px - PL;
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W) {{
+                const {acc_t} v = xp[(iy * W + ix) * {cp}];
+                {update}
+            }}
+        }}
+    }}
+    y[i] = {finish};
+}}
+"""

@@ -1,84 +1,26 @@
-"""Running generated kernels with pyopencl: choosing the device, caching built programs, turning
-a failed build into one error that shows the source, moving buffers in and out.
+"""Running generated kernels with pyopencl: a device's context and profiling queue, its built
+programs, a failed build turned into one error that shows the source, buffers in and out.
 
     rt = Runtime("pocl")            # a name substring, an index, or $CANOPY_OPENCL_DEVICE
     y = rt.run(dense(64, 32, 128, dot=rt.dot), x, w, bias)
 
-pyopencl is imported on first use, so the generators work (and the source can be read) on
-machines without it.
+The device is chosen, and programs are cached, by `backend/opencl/runtime.py`, the same chooser
+and cache as the OpenCL card's. pyopencl is imported on first use, so the generators work (and
+the source can be read) on machines without it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import warnings
 
 import numpy as np
 
+from canopy_ir.backend.opencl import runtime as cl_runtime
+from canopy_ir.backend.opencl.runtime import describe, pick_device
 from canopy_ir.errors import CanopyError
 
 from .kernel import Kernel
-
-ENV_DEVICE = "CANOPY_OPENCL_DEVICE"
-INSTALL = (
-    "install an OpenCL platform and pyopencl, e.g. PoCL for the CPU: "
-    "`apt-get install -y pocl-opencl-icd` and `pip install pyopencl`"
-)
-
-
-def _cl():
-    try:
-        import pyopencl
-    except ImportError as e:
-        raise CanopyError(f"pyopencl is not installed: {INSTALL}") from e
-    return pyopencl
-
-
-def _label(platform, device) -> str:
-    return f"{platform.name.strip()}: {device.name.strip()}"
-
-
-def list_devices() -> list[tuple[str, object]]:
-    """Every (label "platform: device", device) pair, in platform order."""
-    cl = _cl()
-    try:
-        platforms = cl.get_platforms()
-    except cl.Error:  # no ICD installed: pyopencl reports PLATFORM_NOT_FOUND_KHR
-        platforms = []
-    found = []
-    for p in platforms:
-        try:
-            found += [(_label(p, d), d) for d in p.get_devices()]
-        except cl.Error:  # a platform with no usable device
-            continue
-    return found
-
-
-def select_device(spec: str | int | None = None):
-    """The device named by `spec` (a case-insensitive substring of "platform: device", or an
-    index into list_devices()), else by $CANOPY_OPENCL_DEVICE, else the first GPU, else the
-    first device."""
-    cl = _cl()
-    if spec is None:
-        spec = os.environ.get(ENV_DEVICE) or None
-    found = list_devices()
-    if not found:
-        raise CanopyError(f"no OpenCL platform found: {INSTALL}")
-    names = "; ".join(f"{i}: {label}" for i, (label, _) in enumerate(found))
-    if spec is None:
-        gpus = [d for _, d in found if d.type & cl.device_type.GPU]
-        return (gpus or [found[0][1]])[0]
-    if isinstance(spec, int) or str(spec).strip().isdigit():
-        index = int(spec)
-        if not 0 <= index < len(found):
-            raise CanopyError(f"no OpenCL device {index} (devices: {names})")
-        return found[index][1]
-    matches = [d for label, d in found if str(spec).lower() in label.lower()]
-    if not matches:
-        raise CanopyError(f"no OpenCL device matches {spec!r} (devices: {names})")
-    return matches[0]
+from .layout import NCHW, pack, unpack
 
 
 def build_error(kernel: Kernel, log: str, device: str) -> CanopyError:
@@ -99,22 +41,20 @@ def build_error(kernel: Kernel, log: str, device: str) -> CanopyError:
 
 
 class Runtime:
-    """One device, its context, a profiling queue and its built programs, cached by (hash of
-    source and options, device)."""
+    """One device, its context (shared with the OpenCL card's) and a profiling queue."""
 
     def __init__(self, device=None):
-        cl = _cl()
+        cl = cl_runtime.cl()
         self.cl = cl
-        self.device = device if isinstance(device, cl.Device) else select_device(device)
-        self.context = cl.Context([self.device])
+        self.device = device if isinstance(device, cl.Device) else pick_device(device)
+        self.context = cl_runtime.context(self.device)
         self.queue = cl.CommandQueue(
             self.context, properties=cl.command_queue_properties.PROFILING_ENABLE
         )
-        self._programs: dict = {}
 
     @property
     def name(self) -> str:
-        return _label(self.device.platform, self.device)
+        return describe(self.device)
 
     @property
     def dot(self) -> str:
@@ -128,19 +68,12 @@ class Runtime:
 
     def program(self, kernel: Kernel):
         """The built program of `kernel` (cached); a failed build raises build_error()."""
-        options = list(kernel.options)
-        digest = hashlib.sha256((kernel.source + "\0" + " ".join(options)).encode()).hexdigest()
-        key = (digest, self.device.int_ptr)
-        if key not in self._programs:
-            program = self.cl.Program(self.context, kernel.source)
-            try:
-                with warnings.catch_warnings():  # a successful build's log is not news
-                    warnings.simplefilter("ignore", self.cl.CompilerWarning)
-                    program.build(options=options, devices=[self.device])
-            except self.cl.Error as e:
-                raise build_error(kernel, str(e), self.name) from None
-            self._programs[key] = program
-        return self._programs[key]
+        return cl_runtime.program(
+            self.device,
+            kernel.source,
+            kernel.options,
+            error=lambda log: build_error(kernel, log, self.name),
+        )
 
     def launch(self, kernel: Kernel, *inputs) -> Launch:
         """Buffers allocated and arguments set; inputs are numpy arrays or device buffers."""
@@ -177,9 +110,13 @@ class Launch:
         mf = cl.mem_flags
         self.buffers, self.outputs = [], []
         for b in kernel.buffers:
-            if b.role == "out":
+            if b.role in ("out", "scratch"):
                 self.buffers.append(cl.Buffer(runtime.context, mf.READ_WRITE, max(b.nbytes, 1)))
-                self.outputs.append((b, self.buffers[-1]))
+                if b.role == "out":
+                    self.outputs.append((b, self.buffers[-1]))
+                else:
+                    zero = np.uint8(0)
+                    cl.enqueue_fill_buffer(runtime.queue, self.buffers[-1], zero, 0, b.nbytes)
                 continue
             a = given[b.name]
             if isinstance(a, cl.MemoryObjectHolder):  # already on the device (benchmarks)
@@ -189,7 +126,7 @@ class Launch:
             if a.shape != b.shape or a.dtype != np.dtype(b.dtype):
                 want, got = f"{b.dtype}{list(b.shape)}", f"{a.dtype}{list(a.shape)}"
                 raise CanopyError(f"input {b.name} must be {want}, got {got}", kernel.where)
-            a = np.ascontiguousarray(a)
+            a = pack(b.layout or NCHW, a)  # the tensor arranged as the kernel reads it
             flags = mf.READ_ONLY | mf.COPY_HOST_PTR
             self.buffers.append(cl.Buffer(runtime.context, flags, hostbuf=a))
         self._check_limits()
@@ -221,22 +158,27 @@ class Launch:
         return [(e.profile.end - e.profile.start) * 1e-9 for e in events]
 
     def read(self) -> tuple[np.ndarray, ...]:
+        """The outputs of the last run, in their logical shapes."""
         cl = self.runtime.cl
         out = []
         for b, buf in self.outputs:
-            host = np.empty(b.shape, np.dtype(b.dtype))
+            layout = b.layout or NCHW
+            host = np.empty(layout.physical(b.shape), np.dtype(b.dtype))
             cl.enqueue_copy(self.runtime.queue, host, buf)
             out.append(host)
         self.runtime.queue.finish()
-        return tuple(out)
+        return tuple(
+            unpack(b.layout or NCHW, host, b.shape)
+            for (b, _), host in zip(self.outputs, out, strict=True)
+        )
 
 
 _RUNTIMES: dict = {}
 
 
 def get_runtime(device: str | int | None = None) -> Runtime:
-    """The shared Runtime of a device (one context per device, so its programs stay cached)."""
-    dev = select_device(device)
+    """The shared Runtime of a device (see `pick_device`)."""
+    dev = pick_device(device)
     key = dev.int_ptr
     if key not in _RUNTIMES:
         _RUNTIMES[key] = Runtime(dev)
@@ -244,5 +186,5 @@ def get_runtime(device: str | int | None = None) -> Runtime:
 
 
 def run_kernel(kernel: Kernel, *inputs: np.ndarray, device: str | int | None = None):
-    """Run a generated kernel once on `device` (see select_device) and return its output."""
+    """Run a generated kernel once on `device` (see pick_device) and return its output."""
     return get_runtime(device).run(kernel, *inputs)

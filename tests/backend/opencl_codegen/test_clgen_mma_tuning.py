@@ -32,7 +32,7 @@ def test_emulated_tensor_core_dense_equals_reference(rt, m, n, k, tiles, requant
 def test_tensor_core_source_and_limits():
     source = dense_mma(256, 256, 256).source
     assert "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32" in source
-    assert "mma_emulated" not in source and "< 256" not in source  # whole tiles: no guards
+    assert "mma_part" not in source and "< 256" not in source  # whole tiles: no guards
     with pytest.raises(CanopyError, match="multiples of 16 and 32"):
         dense_mma(16, 16, 20)
 

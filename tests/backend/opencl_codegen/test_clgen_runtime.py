@@ -1,5 +1,6 @@
-"""The runner: device choice, the program cache, build errors that show the failing source
-line, argument checks, and the install hint when pyopencl or a platform is missing."""
+"""The runner: device choice (the OpenCL card's chooser), the program cache (the card's too),
+build errors that show the failing source line, argument checks, and the install hint when
+pyopencl or a platform is missing."""
 
 import dataclasses
 import sys
@@ -7,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from canopy_ir.backend.opencl.codegen import dense, relu, run_kernel
-from canopy_ir.backend.opencl.codegen import runtime as runtime_mod
-from canopy_ir.backend.opencl.codegen.runtime import Runtime, build_error, select_device
+from canopy_ir.backend.opencl import runtime as cl_runtime
+from canopy_ir.backend.opencl.codegen import dense, pick_device, relu, run_kernel
+from canopy_ir.backend.opencl.codegen.runtime import Runtime, build_error
 from canopy_ir.errors import CanopyError
 
 
@@ -41,21 +42,24 @@ def test_programs_are_cached_by_source_and_device(rt):
     assert rt.program(a) is not rt.program(b)
     options = dataclasses.replace(a, options=("-cl-opt-disable",))
     assert rt.program(options) is not rt.program(a)
+    # one cache and one context per device: the card's lookups find the kernels' programs
+    assert cl_runtime.program(rt.device, a.source, a.options) is rt.program(a)
+    assert rt.context is cl_runtime.context(rt.device)
 
 
 def test_device_by_substring_index_and_environment(rt, monkeypatch):
     label = rt.name
-    assert select_device(label.split(":")[1].strip()[:6].upper()) == rt.device
-    index = [d for _, d in runtime_mod.list_devices()].index(rt.device)
-    assert select_device(index) == rt.device and select_device(str(index)) == rt.device
+    assert pick_device(label.split(":")[1].strip()[:6].upper()) == rt.device
+    index = cl_runtime.devices().index(rt.device)
+    assert pick_device(index) == rt.device and pick_device(str(index)) == rt.device
     monkeypatch.setenv("CANOPY_OPENCL_DEVICE", label[:5])
-    assert select_device() == select_device(label[:5])
+    assert pick_device() == pick_device(label[:5])
     with pytest.raises(
-        CanopyError, match=r"no OpenCL device matches 'no-such-card' \(devices: 0: "
+        CanopyError, match=r"no OpenCL device matches 'no-such-card'; available: \[0\] "
     ):
-        select_device("no-such-card")
-    with pytest.raises(CanopyError, match="no OpenCL device 99"):
-        select_device(99)
+        pick_device("no-such-card")
+    with pytest.raises(CanopyError, match="no OpenCL device 99; available: "):
+        pick_device(99)
 
 
 def test_run_checks_inputs_and_runs(rt):
@@ -81,11 +85,11 @@ def test_no_platform_says_how_to_install_pocl(monkeypatch):
     with pytest.raises(CanopyError) as info:
         Runtime("anything")
     message = str(info.value)
-    assert "no OpenCL platform found" in message
+    assert "no OpenCL platform or device found" in message
     assert "apt-get install -y pocl-opencl-icd" in message and "pip install pyopencl" in message
 
 
 def test_missing_pyopencl_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyopencl", None)  # import pyopencl raises ImportError
     with pytest.raises(CanopyError, match="pyopencl is not installed: .*pip install pyopencl"):
-        select_device()
+        pick_device()

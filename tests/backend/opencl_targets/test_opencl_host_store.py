@@ -98,6 +98,14 @@ def host(rt):
     return OpenCLHost(rt, options=("-cl-opt-disable",))
 
 
+@pytest.fixture(scope="module")
+def float_host(rt):
+    """Float reductions as kernels too (within tolerance) instead of numpy's exact results."""
+    from canopy_ir.backend.opencl.host_values import OpenCLHost
+
+    return OpenCLHost(rt, options=("-cl-opt-disable",), float_kernels=True)
+
+
 def _op(kind: str, attrs: dict, n: int, layer: str) -> dict:
     inputs = [f"{layer}.in{k}" for k in range(n)]
     return dict(layer=layer, op=kind, attrs=attrs, inputs=inputs, outputs=[f"{layer}.out"])
@@ -111,11 +119,17 @@ def _run(store, op: dict, args, outputs) -> np.ndarray:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_op_matches_numpy(host, case):
+def test_op_matches_numpy(host, float_host, case):
     kind, attrs, args, shape, dtype, tolerance = CASES[case]
     op = _op(kind, attrs, len(args), case.replace(" ", "_"))
     outputs = [(shape, dtype)]
     want = _run(NumpyHostValues(), op, args, outputs)
+    if tolerance is not None:  # by default numpy computes it: bit for bit
+        before = host.counts["numpy", kind]
+        np.testing.assert_array_equal(_run(host(), op, args, outputs), want)
+        assert host.counts["numpy", kind] == before + 1
+        assert "bit for bit" in host.fallbacks[f"{op['layer']} ({kind})"]
+        host = float_host
     before = host.counts["opencl", kind]
     got = _run(host(), op, args, outputs)
     assert host.counts["opencl", kind] == before + 1, host.fallbacks
