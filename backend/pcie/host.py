@@ -16,7 +16,11 @@ import numpy as np
 
 from canopy_ir.artefact import Artefact
 from canopy_ir.errors import CanopyError
+from canopy_ir.hw.config import HwConfig
+from canopy_ir.hw.layout import pack_activation
+from canopy_ir.hw.program import Region
 from canopy_ir.kernels import run as run_kernel
+from canopy_ir.quant import quantize
 
 
 class HostValues(Protocol):
@@ -94,5 +98,23 @@ class HostPlan:
                     f"input '{t['onnx_name']}' has shape {tuple(x.shape)}; the model was "
                     f"compiled for {tuple(t['shape'])}"
                 )
-            values[name] = x.astype(t["dtype"])
+            values[name] = x.astype(t["dtype"], copy=False)  # no copy when it has the type
         return values
+
+
+def encode_card_input(r: Region, value, cfg: HwConfig) -> bytes:
+    """A model input the card reads: checked, quantized (float inputs) and packed."""
+    x = np.asarray(value)
+    if x.dtype.kind not in "fiu":
+        raise CanopyError(f"input '{r.onnx_name}' must be numeric, got dtype {x.dtype}")
+    if tuple(x.shape) != tuple(r.logical_shape):
+        raise CanopyError(
+            f"input '{r.onnx_name}' has shape {tuple(x.shape)}; the model was "
+            f"compiled for {tuple(r.logical_shape)}"
+        )
+    q = (
+        x.astype(np.int8)
+        if r.scale is None
+        else quantize(x.astype(np.float32), r.scale, r.zero_point)
+    )
+    return pack_activation(q, cfg).tobytes()

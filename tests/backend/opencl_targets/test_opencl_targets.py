@@ -206,8 +206,9 @@ def test_tensor_core_path_through_the_store_is_bit_exact(rt, residual):
 
 
 def test_bytes_per_inference_are_input_and_output(rt, small_cnn):
-    """What crosses the bus per run is the model's input and output and nothing else: the
-    Session's counters on target accel-opencl (the card's DMA), the store's on target opencl."""
+    """What crosses the bus per run is the model's input and output and nothing else, in the
+    Session's counters: the card's DMA on target accel-opencl, the store's transfers on target
+    opencl (which the store also counts itself)."""
     x = {"input": sample_input()}
     sess = Session(small_cnn["accel-opencl"], "opencl")
     sess.run(x)
@@ -225,6 +226,8 @@ def test_bytes_per_inference_are_input_and_output(rt, small_cnn):
     per_run = {k: v - before.get(k, 0) for k, v in host.transfers.items()}
     assert per_run == {"to_device": x["input"].nbytes,
                        "from_device": sum(v.nbytes for v in out.values())}  # fmt: skip
+    counted = (store.counters.bytes_to_device, store.counters.bytes_from_device)
+    assert counted == (2 * per_run["to_device"], 2 * per_run["from_device"])  # two runs
 
 
 def test_recorded_launch_sequences_replay_bit_exact(rt, residual):
