@@ -30,30 +30,10 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 def quantized_resnet18(folder: Path, size: int) -> onnx.ModelProto:
     import zoo
-    from onnxruntime import quantization
 
-    rng = np.random.default_rng(0)
+    from bench.ort_int8 import quantize_with_defaults
 
-    class Reader(quantization.CalibrationDataReader):
-        def __init__(self):
-            shape = (1, 3, size, size)
-            self.data = iter([{"input": rng.standard_normal(shape, np.float32)} for _ in range(4)])
-
-        def get_next(self):
-            return next(self.data, None)
-
-    onnx.save(zoo.resnet18(size=size), folder / "float.onnx")
-    quantization.quantize_static(folder / "float.onnx", folder / "int8.onnx", Reader())
-    return onnx.load(folder / "int8.onnx")
-
-
-def with_batch(model: onnx.ModelProto, batch: int) -> onnx.ModelProto:
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    for value in (*m.graph.input, *m.graph.output):
-        value.type.tensor_type.shape.dim[0].dim_value = batch
-    del m.graph.value_info[:]
-    return m
+    return onnx.load(quantize_with_defaults(zoo.resnet18(size=size), folder, size))
 
 
 def measure(folder: Path, model, batch: int, log_batch: int, size: int, reference) -> dict:
@@ -67,7 +47,9 @@ def measure(folder: Path, model, batch: int, log_batch: int, size: int, referenc
     config = folder / f"log_batch{log_batch}.json"
     raw = HwConfig.preset("vta-default").to_dict() | {"LOG_BATCH": log_batch}
     config.write_text(json.dumps(raw))
-    onnx.save(with_batch(model, batch), folder / f"b{batch}.onnx")
+    import zoo
+
+    onnx.save(zoo.with_batch(model, batch), folder / f"b{batch}.onnx")
     out = folder / f"b{batch}-l{log_batch}.canopy"
     start = time.perf_counter()
     compile_model(folder / f"b{batch}.onnx", out, config=str(config))

@@ -262,6 +262,18 @@ def mobilenet_v2(
 MODELS = {"resnet18": resnet18, "mobilenet_v2": mobilenet_v2}
 
 
+def with_batch(model: onnx.ModelProto, batch: int) -> onnx.ModelProto:
+    """The same model for `batch` images: its input's and output's first dimension set, the
+    intermediate shapes left to be inferred again (any model whose graph does not spell out its
+    batch size, e.g. the zoo's, float or quantized)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for value in (*m.graph.input, *m.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_value = batch
+    del m.graph.value_info[:]
+    return m
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -21,16 +21,6 @@ quantization = pytest.importorskip("onnxruntime.quantization")
 SIZE = 32
 
 
-def with_batch(model: onnx.ModelProto, batch: int) -> onnx.ModelProto:
-    """The same QDQ model for `batch` images (its first dimension; shapes inferred again)."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    for value in (*m.graph.input, *m.graph.output):
-        value.type.tensor_type.shape.dim[0].dim_value = batch
-    del m.graph.value_info[:]
-    return m
-
-
 @pytest.fixture(scope="module")
 def qdq_resnet18(tmp_path_factory):
     """The zoo's ResNet-18 quantized by onnxruntime (defaults, four seeded calibration images)."""
@@ -59,7 +49,7 @@ def batched_config(tmp, log_batch: int) -> str:
 
 def compiled(tmp, model, batch: int, log_batch: int) -> str:
     src, out = tmp / f"b{batch}.onnx", tmp / f"b{batch}-l{log_batch}.canopy"
-    onnx.save(with_batch(model, batch), src)
+    onnx.save(zoo.with_batch(model, batch), src)
     compile_model(src, out, config=batched_config(tmp, log_batch))
     return str(out)
 
