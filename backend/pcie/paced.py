@@ -87,8 +87,8 @@ class PacedCard:
     def dma_to_device(self, ptr: DevicePtr, data: bytes, offset: int = 0) -> None:
         self.card.dma_to_device(ptr, data, offset)
 
-    def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0) -> bytes:
-        return self.card.dma_from_device(ptr, nbytes, offset)
+    def dma_from_device(self, ptr: DevicePtr, nbytes: int, offset: int = 0, **kw) -> bytes:
+        return self.card.dma_from_device(ptr, nbytes, offset, **kw)  # e.g. out= (pinned)
 
     def read_reg(self, reg: int) -> int:
         return self.card.read_reg(reg)
@@ -164,8 +164,10 @@ class PacedCard:
         """The cycle report of the stream the card was started on, read from card memory."""
         count = self.card.read_reg(REG_INSN_COUNT)
         nbytes = count * isa.INSN_BYTES
-        stream = self.card.dma_from_device(
-            DevicePtr(self.card.read_reg(REG_INSN_ADDR), nbytes, self.generation), nbytes
+        stream = bytes(  # the key of the model cache (cards may return a bytearray)
+            self.card.dma_from_device(
+                DevicePtr(self.card.read_reg(REG_INSN_ADDR), nbytes, self.generation), nbytes
+            )
         )
         # keyed by the stream alone: layer names change the per-layer breakdown, not the time
         report = self._reports.pop(stream, None)

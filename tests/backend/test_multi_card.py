@@ -315,6 +315,15 @@ def test_opencl_cards_data_parallel_and_pipeline_match_the_simulated_card(tmp_pa
     for cls in (DataParallelSession, PipelineSession):
         with cls(tmp_path / "ocl.canopy", ["opencl", "opencl"]) as multi:
             np.testing.assert_array_equal(multi.run({"input": x})["output"], want)
+    # paced, an OpenCL card is modelled from the stream read back from its memory, and keeps its
+    # pinned transfers
+    from canopy_ir.backend.pcie.targets import opencl_card
+
+    art = Artefact.load(tmp_path / "ocl.canopy")
+    paced = PacedCard(opencl_card(art.config, None), sleep=False)
+    got = Session(art, paced).run({"input": x[:1]})["output"]
+    np.testing.assert_array_equal(got, want[:1])
+    assert paced.launches == 1 and paced.last_cycles.total_cycles > 0
 
 
 @pytest.mark.parametrize("cls", [DataParallelSession, PipelineSession])
