@@ -7,27 +7,13 @@ import signal
 
 import numpy as np
 import pytest
-from small_cnn import build_small_cnn, sample_input
+from small_cnn import sample_input
 
-from canopy_ir.accel_program import read_program
-from canopy_ir.artefact import Artefact
 from canopy_ir.backend.pcie import DeviceResetError, InferenceSession, ProcessCard, Session
 from canopy_ir.backend.pcie.device import CTRL_START, REG_CTRL, REG_STATUS, STATUS_IDLE
 from canopy_ir.backend.pcie.targets import device_kind
-from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import CanopyError, DeviceError, DeviceTimeout
-from canopy_ir.frontends.onnx import import_onnx
-from canopy_ir.ir import pool_of
 from canopy_ir.tools.run import main as canopy_run
-
-
-@pytest.fixture(scope="module")
-def artefact(tmp_path_factory):
-    module = import_onnx(build_small_cnn())
-    run_passes(module)
-    path = tmp_path_factory.mktemp("art") / "model.canopy"
-    Artefact.from_program(read_program(module), pool_of(module)).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,11 @@ import zipfile
 
 import numpy as np
 import pytest
-from small_cnn import build_small_cnn, sample_input
+from small_cnn import sample_input
 
-from canopy_ir.accel_program import read_program
 from canopy_ir.artefact import Artefact
 from canopy_ir.backend.pcie import InferenceSession, Session, SimCard
-from canopy_ir.compiler.pipeline import run_passes
 from canopy_ir.errors import ArtefactError, CanopyError, DeviceError
-from canopy_ir.frontends.onnx import import_onnx
-from canopy_ir.ir import pool_of
-
-
-@pytest.fixture(scope="module")
-def artefact(tmp_path_factory):
-    module = import_onnx(build_small_cnn())
-    run_passes(module)
-    path = tmp_path_factory.mktemp("art") / "model.canopy"
-    Artefact.from_program(read_program(module), pool_of(module)).save(path)
-    return path
 
 
 def test_weights_and_program_are_uploaded_once(artefact):
