@@ -336,12 +336,7 @@ class OpenCLHostValues:
                 elif device.get(name) is not value:
                     break
             else:  # the same operands as when the arguments were worked out
-                c = memo.compiled
-                self.f.launch(c, memo.args)
-                for name, value in zip(names, c.values, strict=True):
-                    device[name] = value
-                    if host:
-                        host.pop(name, None)
+                self._launch_into(memo, names)
                 return True
         if memo is not None and memo.op is first:
             in_names = memo.in_names
@@ -367,12 +362,18 @@ class OpenCLHostValues:
             probes.append((name, None, host[name].shape) if const else None)
         memo.args = tuple(args)
         memo.probes = None if None in probes else probes
+        self._launch_into(memo, names)
+        return True
+
+    def _launch_into(self, memo: Memo, names: list[str]) -> None:
+        """Launch a memo's kernel on its arguments; its results become the values `names`, on
+        the device (any host copy of them is stale)."""
+        c = memo.compiled
         self.f.launch(c, memo.args)
         for name, value in zip(names, c.values, strict=True):
-            device[name] = value
-            if host:
-                host.pop(name, None)
-        return True
+            self.device[name] = value
+            if self.host:
+                self.host.pop(name, None)
 
     def _kernel(self, chain: Chain, names: list[str], residual, sig: tuple) -> Compiled | None:
         """The built kernel of a chain whose operands have signature `sig` (None: numpy)."""
