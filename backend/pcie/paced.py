@@ -30,7 +30,6 @@ from canopy_ir.backend.pcie.device import (
     Device,
     DevicePtr,
     card_generation,
-    verifies_checksums,
 )
 from canopy_ir.backend.pcie.simcard import SimCard
 from canopy_ir.errors import DeviceError, DeviceTimeout
@@ -102,22 +101,9 @@ class PacedCard:
         self._started = None
         self.card.reset()
 
-    @property
-    def generation(self) -> int:
-        """The wrapped card's restart count (sessions re-upload when it moves)."""
-        return card_generation(self.card)
-
-    @property
-    def verifies_checksums(self) -> bool:
-        """Whether the wrapped card checks the upload checksums before a stream runs."""
-        return verifies_checksums(self.card)
-
-    def close(self) -> None:
-        if hasattr(self.card, "close"):
-            self.card.close()
-
     def __getattr__(self, name: str):
-        """Anything else is the wrapped card's (its memory and fault switches, for tests)."""
+        """Anything else is the wrapped card's: its restart count (`generation`), whether it
+        checks upload checksums, `close`, pinned host memory, its memory and fault switches."""
         if name == "card":
             raise AttributeError(name)
         return getattr(self.card, name)
@@ -166,7 +152,8 @@ class PacedCard:
         nbytes = count * isa.INSN_BYTES
         stream = bytes(  # the key of the model cache (cards may return a bytearray)
             self.card.dma_from_device(
-                DevicePtr(self.card.read_reg(REG_INSN_ADDR), nbytes, self.generation), nbytes
+                DevicePtr(self.card.read_reg(REG_INSN_ADDR), nbytes, card_generation(self.card)),
+                nbytes,
             )
         )
         # keyed by the stream alone: layer names change the per-layer breakdown, not the time
