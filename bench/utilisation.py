@@ -113,14 +113,16 @@ def markdown(results: list[dict], size: int, machine: str) -> str:
         "ALU, memory: DRAM transfers).",
         "",
         "**What bounds it.** GEMM, the requantization's ALU steps and the accumulators' "
-        "initialisation share the compute module, one instruction after the other. With the "
-        "compiler's fixed-point scales a requantization multiplies by a 21-bit multiplier, which "
-        "the ALU (8-bit MUL operand) applies in three 7-bit pieces: 19 ALU cycles per "
-        "accumulator element, plus 3 for the reset and the bias ADD. A 3×3 convolution over 64 "
-        "channels has 36 GEMM cycles per element on a 1×16×16 core (4 input blocks × 9 taps), "
-        "so it cannot pass 36 / 58 = 62% there, however well loads and stores overlap; on the "
-        "1×32×32 core, 18 / 40 = 45%. Deeper layers amortise the same ALU work over more GEMM "
-        "cycles (layer4: 288 per element, 93%). The *ceiling* below is that bound over the "
+        "initialisation share the compute module, one instruction after the other. The "
+        "compiler's fixed-point scales make each convolution's requantization ratio an exact "
+        "7-bit fixed-point number (weight scales raised by less than 1/64), so a requantization "
+        "is one MUL, one ADD of the bias folded with the rounding constant, one SHR and the clip "
+        "(MAX, MIN): 6 ALU cycles per accumulator element, plus 1 for the reset. A 3×3 "
+        "convolution over 64 channels has 36 GEMM cycles per element on a 1×16×16 core (4 input "
+        "blocks × 9 taps), so it cannot pass 36 / 43 = 84% there, however well loads and stores "
+        "overlap; on the 1×32×32 core, 18 / 25 = 72%. Deeper layers amortise the same ALU work "
+        "over more GEMM cycles. (With 21-bit multipliers in three 7-bit pieces the same layer "
+        "needed 22 cycles besides its GEMMs: 62%.) The *ceiling* below is that bound over the "
         "whole network: GEMM cycles over the compute module's busy cycles.",
     ]
     for r in results:

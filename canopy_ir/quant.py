@@ -12,11 +12,15 @@ Number formats:
   y = clip(((t · M) + 2^(shift−1)) >> shift + zero point), t = (x + 2^(pre−1)) >> pre. Shifts round
   half up. With power-of-two scale ratios M is 1 and only the shift remains; otherwise M is a
   fixed-point number, M / 2^(pre + shift) ≈ s_x · s_w / s_y, at most FIXED_POINT_BITS wide
-  (QDQ_MULTIPLIER_BITS for imported QDQ models).
+  (QDQ_MULTIPLIER_BITS for imported QDQ models), its trailing zero bits dropped. graph-quantize
+  raises weight scales slightly so that the ratio is exactly M / 2^k with M 7 bits wide
+  (`exact_weight_scales`).
 
 The accelerator's ALU multiplies by at most ALU_MUL_BITS signed bits, so it applies M in pieces of
 p bits by Horner's scheme (`Requant.steps`); pre-shifting keeps |t| < 2^PRE_SHIFT_LIMIT, so every
-intermediate stays inside 32 bits and the result is exactly the formula above.
+intermediate stays inside 32 bits and the result is exactly the formula above. With no pre-shift
+and one piece, a bias can be added after the multiply, together with the rounding constant
+(`Requant.folded_bias`).
 
 Ops on int8 tensors with zero points (graph.qadd, graph.rescale) multiply x − zero point
 (|·| <= 255) by multipliers below 2^22 (`rescale_multipliers`): the products are exact in 31
@@ -34,7 +38,9 @@ import numpy as np
 
 from canopy_ir.errors import QuantizationError
 
-FIXED_POINT_BITS = 21  # multiplier precision of graph-quantize's own scales: ~5e-7 relative
+# Multiplier precision for graph-quantize's own scales: ~5e-7 relative. (Its convolutions'
+# ratios are exact 7-bit fixed-point numbers, `exact_weight_scales`; this is for the others.)
+FIXED_POINT_BITS = 21
 # Imported QDQ models define their requantization by float32 scales, which their reference
 # computes in float32 (relative error ~6e-8). 21 bits rounded ~0.02 % of a layer's outputs the
 # other way from it (onnxruntime, at float32 precision: ~0.003 %), and such single differences
@@ -128,11 +134,17 @@ def symmetric_weights(
         scales = np.array(
             [symmetric_scale(a, False) for a in np.abs(w).max(axis=tuple(range(1, w.ndim)))]
         )
-        q = np.rint(w / scales.reshape((-1,) + (1,) * (w.ndim - 1)))
     else:
         scales = np.array([symmetric_scale(np.abs(w).max(), pow2)])
-        q = np.rint(w / scales[0])
-    return np.clip(q, -127, 127).astype(np.int8), scales
+    return weights_at_scales(w, scales), scales
+
+
+def weights_at_scales(w: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Float weights as symmetric int8 in [-127, 127] at the given scales (one, or one per
+    output channel along axis 0), rounded half to even."""
+    s = np.asarray(scales, np.float64)
+    s = s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.size > 1 else s.reshape(())
+    return np.clip(np.rint(w.astype(np.float64) / s), -127, 127).astype(np.int8)
 
 
 def quantize_bias(values: np.ndarray, acc_scales: np.ndarray, where: str) -> np.ndarray:
@@ -173,7 +185,38 @@ def fixed_point(multipliers: np.ndarray, acc_bound: int, bits: int, where: str):
             "for fixed-point arithmetic",
             where,
         )
-    return m, pre, total - pre
+    m, shift = without_trailing_zeros(m, total - pre)
+    return m, pre, shift
+
+
+def without_trailing_zeros(m: np.ndarray, shift: int) -> tuple[np.ndarray, int]:
+    """M / 2^shift with the trailing zero bits that every multiplier shares (at most `shift`)
+    dropped: the same ratio and the same rounding, in fewer ALU multiplier pieces."""
+    common = np.bitwise_or.reduce(np.asarray(m, np.int64))
+    zeros = (int(common) & -int(common)).bit_length() - 1 if common else 0
+    zeros = min(zeros, shift)
+    return np.asarray(m, np.int64) >> zeros, shift - zeros
+
+
+def exact_weight_scales(sx: float, sw: np.ndarray, sy: float, bits: int) -> np.ndarray:
+    """Weight scales, each at least `sw` (so weights quantized with them stay in [-127, 127]),
+    for which every requantization ratio sx · sw' / sy is M / 2^k exactly, with one k for all
+    channels and M at most `bits` wide: requantization then multiplies by a `bits`-wide integer
+    and rounds exactly as the scales say. Each scale grows by less than 2^(1-bits) relative to
+    the largest ratio (below 1/64 for 7 bits: a single ALU multiplier piece)."""
+    ratios = sx * np.asarray(sw, np.float64) / sy
+    k = math.floor(math.log2((2**bits - 1) / ratios.max()))
+    m = np.ceil(ratios * 2.0**k * (1 - 1e-12))
+    return m * 2.0**-k * sy / sx
+
+
+def ratio_bits(ratios: np.ndarray) -> int:
+    """Multiplier bits for `exact_weight_scales`: one ALU piece (MAX_PIECE_BITS) for one ratio,
+    else whole pieces (at most three) enough for the smallest ratio to keep a piece's bits."""
+    r = np.asarray(ratios, np.float64)
+    spread = math.log2(r.max() / r.min()) if r.size > 1 else 0.0
+    pieces = min(3, math.ceil((MAX_PIECE_BITS + spread) / MAX_PIECE_BITS))
+    return pieces * MAX_PIECE_BITS
 
 
 def rescale_multipliers(ratios: np.ndarray, bits: int, where: str) -> tuple[np.ndarray, int]:
@@ -194,7 +237,8 @@ def bounded_fixed_point(ratios: np.ndarray, acc_bound: int, bits: int, where: st
     graph.qavg_pool: tiny ratios keep fewer multiplier bits. (multipliers, pre_shift, shift)."""
     m, pre, shift = fixed_point(ratios, acc_bound, bits, where)
     if shift > 31:
-        m, shift = np.maximum(np.rint(ratios * 2.0 ** (pre + 31)), 0).astype(np.int64), 31
+        m = np.maximum(np.rint(ratios * 2.0 ** (pre + 31)), 0).astype(np.int64)
+        m, shift = without_trailing_zeros(m, 31)
     return m, pre, shift
 
 
@@ -210,14 +254,16 @@ def piece_bits(alu_mul_bits: int) -> int:
 @dataclass(frozen=True)
 class AluStep:
     """dst := dst `op` operand, elementwise over a tile-sized accumulator region (0: the tile,
-    1 and 2: scratch copies of it). The operand is the immediate `imm`, the region `src`, or
-    piece `piece` of the output channels' multipliers. `op` names an ALU opcode (hw.isa.AluOp)."""
+    1 and 2: scratch copies of it). The operand is the immediate `imm`, the region `src`,
+    piece `piece` of the output channels' multipliers, or (`bias`) the output channels' folded
+    biases (`Requant.folded_bias`). `op` names an ALU opcode (hw.isa.AluOp)."""
 
     op: str
     dst: int = 0
     imm: int | None = None
     src: int | None = None
     piece: int | None = None
+    bias: bool = False
 
 
 def rounding_shift_steps(shift: int) -> list[AluStep]:
@@ -275,11 +321,33 @@ class Requant:
         """Bits the multiply already shifts out, (k-1)p for k pieces of p bits."""
         return max(0, self.pieces - 1) * self.piece_bits
 
-    def steps(self) -> list[AluStep]:
+    @property
+    def folds_bias(self) -> bool:
+        """Whether a bias can join the requantization after the multiply (`folded_bias`): no
+        pre-shift, and at most one multiplier piece (one multiply, nothing floored before it)."""
+        return self.pre_shift == 0 and self.pieces <= 1
+
+    def folded_bias(self, bias: np.ndarray) -> np.ndarray:
+        """Per output channel, bias · M + 2^(shift-1): added after the multiply, it gives
+        (acc + bias) · M + 2^(shift-1), the bias and the rounding in one ADD, for any shift. It
+        fits int32 (no pre-shift: |bias| < 2^PRE_SHIFT_LIMIT, |bias · M| < 2^30), else wraps
+        as the ALU's sums do, which gives the unfolded steps' result."""
+        m = np.broadcast_to(np.asarray(self.multipliers, np.int64), np.shape(bias))
+        folded = np.asarray(bias, np.int64) * m + (1 << (self.shift - 1) if self.shift > 0 else 0)
+        return wrap_i32(folded)
+
+    def steps(self, folded_bias: bool = False) -> list[AluStep]:
         """The whole requantization: the pre-shift, the multiply, the rest of the shift, the zero
-        point, the clip."""
-        steps = rounding_shift_steps(self.pre_shift) + self.multiply_steps()
-        steps += rounding_shift_steps(self.shift - self.multiply_shift)
+        point, the clip. With `folded_bias` (only where `folds_bias`), the tile holds the
+        accumulators without their biases: the multiply, one ADD of the folded biases (which
+        carry the rounding constant), the shift, the zero point, the clip."""
+        if folded_bias:
+            assert self.folds_bias, "the bias folds only into a one-piece multiply"
+            steps = self.multiply_steps() + [AluStep("ADD", bias=True)]
+            steps += [AluStep("SHR", imm=self.shift)] if self.shift else []
+        else:
+            steps = rounding_shift_steps(self.pre_shift) + self.multiply_steps()
+            steps += rounding_shift_steps(self.shift - self.multiply_shift)
         if self.zero_point:
             steps.append(AluStep("ADD", imm=self.zero_point))
         return steps + [AluStep("MAX", imm=self.lo), AluStep("MIN", imm=self.hi)]

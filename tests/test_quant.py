@@ -14,20 +14,26 @@ from canopy_ir.quant import (
     PRE_SHIFT_LIMIT,
     Requant,
     accumulator_bound,
+    exact_weight_scales,
     fixed_point,
     power_of_two_shift,
     quantize_bias,
+    ratio_bits,
     requantize,
     symmetric_scale,
     symmetric_weights,
+    without_trailing_zeros,
 )
 
 
-def run_steps(rq: Requant, acc: np.ndarray) -> np.ndarray:
-    """rq.steps() on int32 accumulators shaped [channels, n], with VTA's ALU semantics."""
+def run_steps(rq: Requant, acc: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """rq.steps() on int32 accumulators shaped [channels, n], with VTA's ALU semantics; with
+    `bias` (one per channel), the steps that add it folded (`Requant.folded_bias`)."""
     regions = [acc.astype(np.int32), np.zeros_like(acc, np.int32), np.zeros_like(acc, np.int32)]
-    for step in rq.steps():
-        if step.piece is not None:
+    for step in rq.steps(folded_bias=bias is not None):
+        if step.bias:
+            operand = rq.folded_bias(bias).astype(np.int64)[:, None]
+        elif step.piece is not None:
             operand = np.asarray(rq.piece(step.piece), np.int64)[:, None]
         elif step.imm is not None:
             operand = step.imm
@@ -64,6 +70,69 @@ def test_fixed_point_steps_equal_requantize(seed, channels, per_channel, bits, p
     acc[:, :2] = [-bound, bound]
     expected = requantize(acc[None], shift, zp, rq.lo, rq.hi, multipliers, pre)[0]
     np.testing.assert_array_equal(run_steps(rq, acc), expected)
+
+
+@given(
+    st.integers(0, 2**16),
+    st.integers(1, 6),
+    st.booleans(),
+    st.integers(1, MAX_PIECE_BITS),
+    st.integers(4, PRE_SHIFT_LIMIT),
+    st.integers(-3, 3),
+    st.booleans(),
+)
+def test_folded_bias_steps_equal_requantize(
+    seed, channels, per_channel, bits, bound_bits, zp, relu
+):
+    """With no pre-shift and one multiplier piece, the bias added after the multiply together
+    with the rounding constant gives graph.requantize's result on the biased accumulators —
+    whatever the shift (no immediate limits it)."""
+    rng = np.random.default_rng(seed)
+    ratios = 2.0 ** rng.uniform(-20, -1, channels if per_channel else 1)
+    bound = int(rng.integers(2 ** (bound_bits - 1), 2**bound_bits))
+    m, pre, shift = fixed_point(ratios, bound, bits, "test")
+    rq = Requant(shift, zp, 0 if relu else -128, 127, pre, tuple(int(v) for v in m))
+    assert rq.folds_bias
+    bias = rng.integers(-bound // 2, bound // 2 + 1, channels)
+    acc = rng.integers(-bound // 2, bound // 2 + 1, (channels, 64))
+    acc[:, :2] = [-(bound // 2), bound // 2]
+    expected = requantize((acc + bias[:, None])[None], shift, zp, rq.lo, rq.hi, rq.multipliers)
+    np.testing.assert_array_equal(run_steps(rq, acc, bias), expected[0])
+    assert len(rq.steps(folded_bias=True)) <= len(rq.steps())  # the rounding ADD is gone
+
+
+@given(
+    st.floats(1e-4, 1.0),
+    st.lists(st.floats(1e-4, 1.0), min_size=1, max_size=8),
+    st.floats(1e-3, 10.0),
+)
+def test_exact_weight_scales_make_short_exact_ratios(sx, sw, sy):
+    """Raised weight scales (never lowered, by less than 2^(1-bits) of the largest ratio) give
+    ratios M / 2^k with M `bits` wide; fixed_point finds them exactly, trailing zeros dropped."""
+    sw = np.array(sw)
+    bits = ratio_bits(sx * sw / sy)
+    new = exact_weight_scales(sx, sw, sy, bits)
+    assert np.all(new >= sw * (1 - 1e-12))
+    largest = (sx * sw / sy).max()
+    assert np.all((new - sw) * sx / sy <= largest * 2.0 ** (1 - bits))
+    m, pre, shift = fixed_point(sx * new / sy, 2**20, 21, "test")
+    assert int(m.max()).bit_length() <= bits
+    np.testing.assert_allclose(m / 2.0 ** (pre + shift), sx * new / sy, rtol=1e-12)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 21), st.integers(0, 12))
+def test_trailing_zeros_leave_the_requantization_unchanged(seed, width, zeros):
+    """M · 2^z / 2^(s+z) rounds exactly as M / 2^s."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 2**width)) | 1
+    shift = int(rng.integers(0, 31 - zeros)) + zeros
+    m2, s2 = without_trailing_zeros(np.array([m << zeros]), shift)
+    assert (int(m2[0]) << (shift - s2)) == m << zeros and s2 == shift - min(zeros, shift)
+    acc = rng.integers(-(2**20), 2**20, 256)
+    np.testing.assert_array_equal(
+        requantize(acc, shift, 0, -128, 127, [m << zeros]),
+        requantize(acc, s2, 0, -128, 127, [int(m2[0])]),
+    )
 
 
 @given(st.integers(0, 2**16), st.integers(-3, 31), st.integers(-5, 5))

@@ -71,8 +71,8 @@ def default_passes(
         # Simplify first (batch norms folded into their convolutions, constants folded), so
         # that calibration and quantization see the network the accelerator will run.
         passes[:0] = [*parse_passes(GRAPH_PIPELINE), quantize]
-        # Scales chosen here have no float reference to follow: their fixed-point multipliers
-        # keep graph-quantize's precision (three ALU pieces, not the four of imported models).
+        # Scales chosen here have no float reference to follow: graph-quantize makes the ratios
+        # of convolutions short exact fixed-point numbers, and the others keep its precision.
         index = next(k for k, p in enumerate(passes) if p.name == "import-qdq")
         passes[index] = ImportQdqPass(multiplier_bits=FIXED_POINT_BITS)
     return passes

@@ -35,7 +35,14 @@ from canopy_ir.errors import QuantizationError
 from canopy_ir.hw.sim_blas import single_blas_thread
 from canopy_ir.interpreters.graph import GraphProgram
 from canopy_ir.ir import load_npz, pool_of, string_list
-from canopy_ir.quant import quantize_bias, symmetric_scale, symmetric_weights
+from canopy_ir.quant import (
+    exact_weight_scales,
+    quantize_bias,
+    ratio_bits,
+    symmetric_scale,
+    symmetric_weights,
+    weights_at_scales,
+)
 
 SAMPLES_AT_ONCE = 4  # calibration samples run side by side at most (each holds its activations)
 
@@ -196,15 +203,21 @@ class QuantizePass(ModulePass):
             quantized[value] = dq
             return dq
 
-        def requantize_output(op, name: str) -> None:
-            """The op's result, after a relu that only it feeds, is re-quantized."""
+        def requantized_output(op):
+            """The value that is re-quantized after `op`: its result, or that of a relu only it
+            feeds; None when nothing consumes it or calibration did not see it."""
             out = op.results[0]
             users = list(out.uses)
             if len(users) == 1 and isinstance(users[0].operation, graph.ReluOp):
                 out = users[0].operation.output
-            consumers = list(out.uses)
-            if not consumers or out not in amax:
+            return out if list(out.uses) and out in amax else None
+
+        def requantize_output(op, name: str) -> None:
+            """The op's result, after a relu that only it feeds, is re-quantized."""
+            out = requantized_output(op)
+            if out is None:
                 return
+            consumers = list(out.uses)
             scale = symmetric_scale(amax[out], pow2)
             q = named(
                 graph.QuantizeOp(out, scale, 0, TensorType(i8, graph.shape_of(out))),
@@ -235,6 +248,13 @@ class QuantizePass(ModulePass):
             layer.operands[0] = x_dq.output
             w = pool[layer.weight.owner.weight.data]
             qw, sw = symmetric_weights(w, bool(self.per_channel), pow2)
+            out = requantized_output(layer)
+            if not pow2 and out is not None:
+                # Weight scales raised by < 1/64 so that the requantization ratio is an exact
+                # short fixed-point number: one ALU multiply per output, not three.
+                sx, sy = x_dq.scale.value.data, symmetric_scale(amax[out], False)
+                sw = exact_weight_scales(sx, sw, sy, ratio_bits(sx * sw / sy))
+                qw = weights_at_scales(w, sw)
             w_const = graph.ConstOp(pool.add(f"{name}.weight.q", qw), TensorType(i8, w.shape))
             if self.per_channel:
                 w_dq = graph.DequantizeChannelsOp(w_const.output, sw, 0)

@@ -75,10 +75,15 @@ def test_non_power_of_two_scale_uses_a_fixed_point_multiplier():
     set_initializer(model, bias_dq.input[1], np.float32(2**-6 * 0.01))  # s_x * s_w
     module = integer_graph(model)
     (rq,) = [op for op in module.walk() if isinstance(op, graph.RequantizeOp)]
-    # as wide as QDQ_MULTIPLIER_BITS, unless graph.requantize's largest shift (31) stops it
-    width = rq.multiplier_values[0].bit_length()
-    assert rq.multipliers is not None
-    assert width == QDQ_MULTIPLIER_BITS or (rq.shift.value.data == 31 and width >= 21)
+    # as precise as QDQ_MULTIPLIER_BITS (its trailing zero bits dropped), unless
+    # graph.requantize's largest shift (31) stops it
+    m = rq.multiplier_values[0]
+    assert rq.multipliers is not None and m.bit_length() <= QDQ_MULTIPLIER_BITS
+    ratio = 2**-6 * float(np.float32(0.01)) / rq.attributes["output_scale"].value.data
+    exact = m / 2.0 ** (rq.pre_shift_value + rq.shift.value.data)
+    # half a unit of the QDQ_MULTIPLIER_BITS-th bit, or of 2^-(pre_shift + 31)
+    unit = max(ratio * 2.0 ** (1 - QDQ_MULTIPLIER_BITS), 2.0 ** -(rq.pre_shift_value + 31))
+    assert abs(exact - ratio) <= unit / 2 * (1 + 1e-9)
     x = random_input((1, 3, 5, 5), 3)
     steps = np.abs(graph_output(module, x) - graph_output(import_onnx(model), x)) / output_scale(
         model

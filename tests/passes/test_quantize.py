@@ -305,3 +305,34 @@ def test_calibration_needs_a_sample_and_kernels_for_every_op(small_mobilenet):
     attach_pool(module, WeightPool({}))
     with pytest.raises(CanopyError, match="arith.constant has no host implementation"):
         GraphProgram(module)
+
+
+@pytest.mark.parametrize("per_channel", [0, 1])
+def test_fixed_scales_requantize_with_short_exact_multipliers(small_mobilenet, per_channel):
+    """graph-quantize raises weight scales (by < 1/64) so that each convolution's and dense
+    layer's requantization ratio is a short fixed-point number: per tensor one 7-bit ALU
+    multiplier piece, per channel whole pieces. import-qdq finds it exactly (trailing zero bits
+    dropped), and the weights still use the int8 range."""
+    from canopy_ir.dialects import graph
+    from canopy_ir.ir import pool_of
+    from canopy_ir.passes.import_qdq import ImportQdqPass
+    from canopy_ir.quant import FIXED_POINT_BITS, MAX_PIECE_BITS
+
+    module = small_mobilenet.clone()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_passes(module, [f"graph-quantize{{samples=4 per_channel={per_channel}}}"])
+    run_passes(module, [ImportQdqPass(multiplier_bits=FIXED_POINT_BITS)])
+    pool = pool_of(module)
+    linear = graph.Conv2dOp | graph.DenseOp
+    checked = 0
+    for op in module.walk():
+        if not isinstance(op, graph.RequantizeOp) or not isinstance(op.input.owner, linear):
+            continue
+        multipliers = op.multiplier_values
+        limit = MAX_PIECE_BITS if not per_channel else 3 * MAX_PIECE_BITS
+        assert max(multipliers).bit_length() <= limit, op.attributes["layer"]
+        w = pool[op.input.owner.weight.owner.weight.data]
+        assert np.abs(w.astype(np.int64)).max() <= 127
+        checked += 1
+    assert checked >= 10

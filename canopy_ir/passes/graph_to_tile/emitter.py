@@ -62,6 +62,8 @@ class KernelEmitter:
         self.tensors, self.requant, self.has_bias = tensors, requant, has_bias
         # per-block slots beside each copy of the tile: the bias, then each multiplier piece
         self.bias_slots = has_bias and not tiling.bias_loads
+        # the biases are added after the multiply, with the rounding (`Requant.folded_bias`)
+        self.folded_bias = has_bias and tiling.folded_bias
         self.red = tiling.reduction_steps(g)
 
     def emit(self) -> tile.KernelOp:
@@ -228,7 +230,8 @@ class KernelEmitter:
 
     def initialise(self, out: OutputTile) -> None:
         """The accumulators start at the biases (or zero): stride-0 loads of each block's bias
-        over the tile, or a reset and one ADD of the per-block bias slots."""
+        over the tile, or a reset and one ADD of the per-block bias slots; or, with folded
+        biases, at zero (the requantization adds them)."""
         plane = out.toh * out.tow  # accumulator elements per output-channel block
         if self.has_bias and not self.bias_slots:
             for ob in range(out.tob):  # each block's bias repeated over the tile by a stride-0 load
@@ -253,7 +256,8 @@ class KernelEmitter:
         if self.has_bias:
             if not self.tiling.resident:
                 self.load_slots(out, out.acc, 0, "bias")
-            self.broadcast_per_block(out, self.slot(out, 0), 0, AluOp.ADD)
+            if not self.folded_bias:
+                self.broadcast_per_block(out, self.slot(out, 0), 0, AluOp.ADD)
 
     def reduce(self, out: OutputTile) -> None:
         """Per reduction chunk: load its input-channel blocks (the tile's input window, padded
@@ -324,9 +328,11 @@ class KernelEmitter:
         it, then the per-block slots."""
         tile_elems = out.tob * out.toh * out.tow
         everything = self.everything(out)
-        for step in self.requant.steps():
+        for step in self.requant.steps(self.folded_bias):
             op, dst = AluOp[step.op], step.dst * tile_elems
-            if step.piece is not None:  # piece j of each block's multipliers, broadcast
+            if step.bias:  # each block's folded bias, loaded into its slot at initialise
+                self.broadcast_per_block(out, self.slot(out, 0), dst, op)
+            elif step.piece is not None:  # piece j of each block's multipliers, broadcast
                 if not self.tiling.resident:
                     self.load_slots(out, out.acc, 1 + step.piece, f"multipliers{step.piece}")
                 self.broadcast_per_block(out, self.slot(out, 1 + step.piece), dst, op)

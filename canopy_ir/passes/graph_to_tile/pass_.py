@@ -345,9 +345,6 @@ class _Lowering:
             "weight": self.weight(op.weight.owner.weight.data, packed_w, i8),
         }
         has_bias = op.bias is not None
-        if has_bias:
-            bias = self.pool[op.bias.owner.weight.data]
-            tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
         requant = Requant(*rq.params, piece_bits(cfg.ALU_MUL_BITS))
         if requant.pieces > 1 and requant.shift <= requant.multiply_shift:
             # The multiply in pieces floors away (k-1)p bits; the rounding needs at least one
@@ -364,7 +361,13 @@ class _Lowering:
                 tensors[f"multipliers{j}"] = self.weight(
                     f"{layer}.multipliers{j}", pack_bias(piece, cfg), i32
                 )
-        tiling = choose_tiling(geometry, cfg, layer, requant)
+        tiling = choose_tiling(geometry, cfg, layer, requant, has_bias)
+        if tiling.folded_bias:  # bias · M + the rounding constant, added after the multiply
+            folded = requant.folded_bias(self.pool[op.bias.owner.weight.data])
+            tensors["bias"] = self.weight(f"{layer}.bias.folded", pack_bias(folded, cfg), i32)
+        elif has_bias:
+            bias = self.pool[op.bias.owner.weight.data]
+            tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
         self.kernels.append(
             KernelEmitter(layer, geometry, tiling, tensors, requant, has_bias).emit()
         )

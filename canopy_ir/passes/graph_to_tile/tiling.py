@@ -106,6 +106,7 @@ class Tiling:
     inp_depth: int = 1 << 16  # input-buffer elements: GEMM src factors must stay below it
     resident: int = 0  # copies of a chunk's weights loaded once for all its tiles (0: per tile)
     bias_loads: bool = False  # biases as stride-0 accumulator loads (else reset, then one ADD)
+    folded_bias: bool = False  # biases added after the multiply (Requant.folded_bias)
     cycles: int = 0  # the estimate
 
     def width(self, g: ConvGeometry) -> int:
@@ -122,13 +123,14 @@ def choose_tiling(
     cfg: HwConfig,
     layer: str,
     requant: Requant | None = None,
+    has_bias: bool = True,
 ) -> Tiling:
     """The tiling with the fewest estimated cycles (`estimate`), then the least DRAM traffic.
 
     Tiles span the full output width whenever one full-width output row fits, unless narrower
     ones are estimated WIDTH_GAIN faster; otherwise the tile width is searched together with the
     other sizes. (Layers of the same shape take the same tiling: it is searched once.)"""
-    best = _choose(g, cfg, requant or Requant(0, 0, -128, 127))
+    best = _choose(g, cfg, requant or Requant(0, 0, -128, 127), has_bias)
     if best is None:
         raise LoweringError(
             f"one output element ({g.rows_in(1)} × {g.cols_in(1)} input elements per "
@@ -141,9 +143,9 @@ def choose_tiling(
 
 
 @lru_cache(maxsize=256)
-def _choose(g: ConvGeometry, cfg: HwConfig, requant: Requant) -> Tiling | None:
-    best = _best_tiling(g, cfg, requant, [g.ow] if g.ow <= ITER_MAX else [])
-    narrow = _best_tiling(g, cfg, requant, [w for w in width_candidates(g) if w < g.ow])
+def _choose(g: ConvGeometry, cfg: HwConfig, requant: Requant, has_bias: bool) -> Tiling | None:
+    best = _best_tiling(g, cfg, requant, has_bias, [g.ow] if g.ow <= ITER_MAX else [])
+    narrow = _best_tiling(g, cfg, requant, has_bias, [w for w in width_candidates(g) if w < g.ow])
     if narrow is not None and (best is None or narrow.cycles < (1 - WIDTH_GAIN) * best.cycles):
         best = narrow
     return best
@@ -181,7 +183,9 @@ def store_count(g: ConvGeometry, tob: int, toh: int, tow: int) -> int:
     return 1 if tow >= g.ow or toh == 1 else tob
 
 
-def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, widths) -> Tiling | None:
+def _best_tiling(
+    g: ConvGeometry, cfg: HwConfig, requant: Requant, has_bias: bool, widths
+) -> Tiling | None:
     """The fastest fitting tiling over the tile widths `widths`, or None if not even one output
     element fits. Estimates within CYCLES_TOLERANCE of the fastest count as equal: of those, the
     one reading the least DRAM, then with the fewest tiles (fewer instructions), then the first
@@ -191,7 +195,7 @@ def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, widths) -> Ti
         for tow in widths
         for buffers in (1, 2)
         for resident in (0, 1, 2)
-        for t in _candidates(g, cfg, requant, tow, buffers, resident)
+        for t in _candidates(g, cfg, requant, has_bias, tow, buffers, resident)
     ]
     if not found:
         return None
@@ -200,7 +204,9 @@ def _best_tiling(g: ConvGeometry, cfg: HwConfig, requant: Requant, widths) -> Ti
     return min(near, key=lambda t: (t.dram_bytes, t.tiles))
 
 
-def _candidates(g, cfg, requant: Requant, tow: int, buffers: int, resident: int) -> list[Tiling]:
+def _candidates(
+    g, cfg, requant: Requant, has_bias: bool, tow: int, buffers: int, resident: int
+) -> list[Tiling]:
     """The fitting tilings of tiles `tow` columns wide with `buffers` copies of the
     accumulators and inputs and `resident` copies of a chunk's weights (0: weights loaded per
     tile, with `buffers` copies), each with its estimate: for each number of output-channel
@@ -235,7 +241,7 @@ def _candidates(g, cfg, requant: Requant, tow: int, buffers: int, resident: int)
             ):
                 break
             sizes = Tiling(tob, toh, tib, 0, 0, buffers, tow, d_inp, resident)
-            t = estimate(g, cfg, requant, sizes)
+            t = estimate(g, cfg, requant, sizes, has_bias)
             if best is None or (t.cycles, t.dram_bytes) < (best.cycles, best.dram_bytes):
                 best = t
         if best is not None:
@@ -249,17 +255,29 @@ def _element_bytes(cfg: HwConfig) -> tuple[int, int, int, int]:
 
 
 @lru_cache(maxsize=256)
-def _step_counts(requant: Requant) -> tuple[int, int, int]:
+def _step_counts(requant: Requant, folded_bias: bool = False) -> tuple[int, int, int]:
     """The requantization's ALU steps with an immediate, all of them, and those by a multiplier
-    piece."""
-    steps = requant.steps()
+    piece or the folded biases (each reads a per-block slot)."""
+    steps = requant.steps(folded_bias)
     imm = sum(step.imm is not None for step in steps)
-    return imm, len(steps), sum(step.piece is not None for step in steps)
+    slots = sum(step.piece is not None or step.bias for step in steps)
+    return imm, len(steps), slots
 
 
-def estimate(g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling) -> Tiling:
+def _tail_cycles(requant: Requant, elems: int, folded_bias: bool) -> int:
+    """The requantization's ALU cycles over a tile of `elems` accumulator elements."""
+    imm_steps, steps, _ = _step_counts(requant, folded_bias)
+    tail = alu_cycles(elems, True) * imm_steps + alu_cycles(elems, False) * (steps - imm_steps)
+    return tail + steps * ALU_OVERHEAD
+
+
+def estimate(
+    g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling, has_bias: bool = True
+) -> Tiling:
     """`t` completed with its estimate: the modelled cycles of the layer, the DRAM bytes it
-    reads, its number of tiles, and whether stride-0 bias loads beat a reset and an ADD.
+    reads, its number of tiles, and how the biases go in: stride-0 loads, a reset and a
+    broadcast ADD, or (`Requant.folds_bias`) a reset and the ADD of folded biases after the
+    multiply, which also rounds.
 
     Per tile, the compute module runs the initialisation, the GEMMs of every reduction chunk and
     the requantization, one after the other; loads and the store overlap them as far as the
@@ -274,15 +292,25 @@ def estimate(g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling) -> Til
     tiles_per_chunk = g.nb * ceil_div(g.oh, t.toh) * ceil_div(g.ow, tow)
     chunks = ceil_div(g.cob, t.tob)
     slot_load = dma_cycles(t.tob * e_acc, t.tob, cfg)
-    # the accumulators' initialisation: stride-0 bias loads, or a reset and a broadcast ADD
-    by_loads = t.tob * dma_cycles(plane * e_acc, plane, cfg)
-    by_alu = gemm_cycles(elems) + GEMM_PIPELINE_FILL + alu_cycles(elems, False) + ALU_OVERHEAD
-    by_alu += 0 if t.resident else slot_load
-    bias_loads = by_loads < by_alu
-    head = min(by_loads, by_alu)
-    imm_steps, steps, piece_steps = _step_counts(requant)
-    tail = alu_cycles(elems, True) * imm_steps + alu_cycles(elems, False) * (steps - imm_steps)
-    tail += steps * ALU_OVERHEAD + (0 if t.resident else piece_steps * slot_load)
+    per_tile_slots = 0 if t.resident else slot_load
+    # the accumulators' initialisation and the requantization, by the cheapest way in for the
+    # biases: stride-0 bias loads, a reset and a broadcast ADD, or a reset and folded biases
+    reset = gemm_cycles(elems) + GEMM_PIPELINE_FILL
+    plain_tail = _tail_cycles(requant, elems, False)
+    ways = {"none": (reset, plain_tail)}
+    if has_bias:
+        by_alu = reset + alu_cycles(elems, False) + ALU_OVERHEAD + per_tile_slots
+        ways = {
+            "loads": (t.tob * dma_cycles(plane * e_acc, plane, cfg), plain_tail),
+            "add": (by_alu, plain_tail),
+        }
+        if requant.folds_bias:
+            ways["folded"] = (reset + per_tile_slots, _tail_cycles(requant, elems, True))
+    way = min(ways, key=lambda k: sum(ways[k]))
+    head, tail = ways[way]
+    bias_loads, folded = way == "loads", way == "folded"
+    _, _, slot_steps = _step_counts(requant, folded)
+    tail += 0 if t.resident else (slot_steps - folded) * slot_load
     gemm = gemm_cycles(t.tob * g.cib * g.taps * plane) + red * GEMM_PIPELINE_FILL
     # one reduction step's loads: tib input blocks (and the weights, unless resident)
     rows, data_w = g.rows_in(t.toh), g.data_width(tow)
@@ -292,7 +320,7 @@ def estimate(g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling) -> Til
         step_bytes += t.tob * t.tib * g.taps * e_wgt
         load += dma_cycles(t.tob * t.tib * g.taps * e_wgt, t.tob * t.tib * g.taps, cfg)
     # the compute module's own reads: the bias loads, or the slots of each tile (unless resident)
-    slot_loads = (0 if bias_loads else 1) + (requant.pieces if requant.per_channel else 0)
+    slot_loads = int(has_bias and not bias_loads) + (requant.pieces if requant.per_channel else 0)
     compute_reads = beats(elems * e_acc, cfg) if bias_loads else 0
     compute_reads += 0 if t.resident else slot_loads * beats(t.tob * e_acc, cfg)
     reads = red * -(-step_bytes // bus) + compute_reads
@@ -331,5 +359,6 @@ def estimate(g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling) -> Til
         dram_bytes=dram,
         tiles=chunks * tiles_per_chunk,
         bias_loads=bias_loads,
+        folded_bias=folded,
         cycles=int(cycles),
     )
