@@ -130,7 +130,7 @@ def choose_tiling(
     Tiles span the full output width whenever one full-width output row fits, unless narrower
     ones are estimated WIDTH_GAIN faster; otherwise the tile width is searched together with the
     other sizes. (Layers of the same shape take the same tiling: it is searched once.)"""
-    best = _choose(g, cfg, requant or Requant(0, 0, -128, 127), has_bias)
+    best = _choose(g, cfg, RequantCost.of(requant or Requant(0, 0, -128, 127)), has_bias)
     if best is None:
         raise LoweringError(
             f"one output element ({g.rows_in(1)} × {g.cols_in(1)} input elements per "
@@ -143,7 +143,7 @@ def choose_tiling(
 
 
 @lru_cache(maxsize=256)
-def _choose(g: ConvGeometry, cfg: HwConfig, requant: Requant, has_bias: bool) -> Tiling | None:
+def _choose(g: ConvGeometry, cfg: HwConfig, requant: RequantCost, has_bias: bool) -> Tiling | None:
     best = _best_tiling(g, cfg, requant, has_bias, [g.ow] if g.ow <= ITER_MAX else [])
     narrow = _best_tiling(g, cfg, requant, has_bias, [w for w in width_candidates(g) if w < g.ow])
     if narrow is not None and (best is None or narrow.cycles < (1 - WIDTH_GAIN) * best.cycles):
@@ -169,7 +169,7 @@ def width_candidates(g: ConvGeometry) -> list[int]:
 
 
 def accumulator_elements(
-    g: ConvGeometry, tob: int, toh: int, requant: Requant, tow: int | None = None
+    g: ConvGeometry, tob: int, toh: int, requant: Requant | RequantCost, tow: int | None = None
 ) -> int:
     """Accumulator elements of one copy of a tile: the tile, the requantization's scratch copies
     of it, then per-block slots for the biases and the multiplier pieces."""
@@ -184,7 +184,7 @@ def store_count(g: ConvGeometry, tob: int, toh: int, tow: int) -> int:
 
 
 def _best_tiling(
-    g: ConvGeometry, cfg: HwConfig, requant: Requant, has_bias: bool, widths
+    g: ConvGeometry, cfg: HwConfig, requant: RequantCost, has_bias: bool, widths
 ) -> Tiling | None:
     """The fastest fitting tiling over the tile widths `widths`, or None if not even one output
     element fits. Estimates within CYCLES_TOLERANCE of the fastest count as equal: of those, the
@@ -205,7 +205,7 @@ def _best_tiling(
 
 
 def _candidates(
-    g, cfg, requant: Requant, has_bias: bool, tow: int, buffers: int, resident: int
+    g, cfg, requant: RequantCost, has_bias: bool, tow: int, buffers: int, resident: int
 ) -> list[Tiling]:
     """The fitting tilings of tiles `tow` columns wide with `buffers` copies of the
     accumulators and inputs and `resident` copies of a chunk's weights (0: weights loaded per
@@ -216,7 +216,7 @@ def _candidates(
     in_w = g.in_width(tow)
     if in_w > FIELD_MAX:
         return []
-    steps = _step_counts(requant)[1] + 3  # ALU micro-op lists besides the multiplier pieces
+    steps = requant.counts[0][1] + 3  # ALU micro-op lists besides the multiplier pieces
     lists = buffers * buffers * (resident or 1)  # GEMM micro-op lists: one per buffer pairing
     found = []
     for tob in _sizes(g.cob):
@@ -241,11 +241,11 @@ def _candidates(
             ):
                 break
             sizes = Tiling(tob, toh, tib, 0, 0, buffers, tow, d_inp, resident)
-            t = estimate(g, cfg, requant, sizes, has_bias)
-            if best is None or (t.cycles, t.dram_bytes) < (best.cycles, best.dram_bytes):
-                best = t
+            numbers = _estimate(g, cfg, requant, sizes, has_bias)
+            if best is None or numbers[:2] < best[0][:2]:
+                best = numbers, sizes
         if best is not None:
-            found.append(best)
+            found.append(_completed(*best))
     return found
 
 
@@ -254,28 +254,69 @@ def _element_bytes(cfg: HwConfig) -> tuple[int, int, int, int]:
     return tuple(cfg.elem_bytes(b) for b in ("inp", "wgt", "acc", "out"))
 
 
-@lru_cache(maxsize=256)
-def _step_counts(requant: Requant, folded_bias: bool = False) -> tuple[int, int, int]:
-    """The requantization's ALU steps with an immediate, all of them, and those by a multiplier
-    piece or the folded biases (each reads a per-block slot)."""
-    steps = requant.steps(folded_bias)
-    imm = sum(step.imm is not None for step in steps)
-    slots = sum(step.piece is not None or step.bias for step in steps)
-    return imm, len(steps), slots
+@dataclass(frozen=True)
+class RequantCost:
+    """What the tiling search needs of a requantization: layers whose requantizations differ only
+    in their constants (multipliers, shifts) cost the same and share one search."""
+
+    pieces: int
+    per_channel: bool
+    scratch_tiles: int
+    folds_bias: bool
+    # (steps with an immediate, all steps, steps reading a per-block slot), unfolded and folded
+    counts: tuple[tuple[int, int, int], tuple[int, int, int]]
+
+    @staticmethod
+    @lru_cache(maxsize=256)
+    def of(requant: Requant) -> RequantCost:
+        def counts(folded: bool) -> tuple[int, int, int]:
+            if folded and not requant.folds_bias:
+                return (0, 0, 0)
+            steps = requant.steps(folded)
+            imm = sum(step.imm is not None for step in steps)
+            return imm, len(steps), sum(step.piece is not None or step.bias for step in steps)
+
+        return RequantCost(
+            requant.pieces,
+            requant.per_channel,
+            requant.scratch_tiles,
+            requant.folds_bias,
+            (counts(False), counts(True)),
+        )
 
 
-def _tail_cycles(requant: Requant, elems: int, folded_bias: bool) -> int:
+def _tail_cycles(requant: RequantCost, elems: int, folded_bias: bool) -> int:
     """The requantization's ALU cycles over a tile of `elems` accumulator elements."""
-    imm_steps, steps, _ = _step_counts(requant, folded_bias)
+    imm_steps, steps, _ = requant.counts[folded_bias]
     tail = alu_cycles(elems, True) * imm_steps + alu_cycles(elems, False) * (steps - imm_steps)
     return tail + steps * ALU_OVERHEAD
 
 
 def estimate(
-    g: ConvGeometry, cfg: HwConfig, requant: Requant, t: Tiling, has_bias: bool = True
+    g: ConvGeometry,
+    cfg: HwConfig,
+    requant: Requant | RequantCost,
+    t: Tiling,
+    has_bias: bool = True,
 ) -> Tiling:
-    """`t` completed with its estimate: the modelled cycles of the layer, the DRAM bytes it
-    reads, its number of tiles, and how the biases go in: stride-0 loads, a reset and a
+    """`t` completed with its estimate (`_estimate`)."""
+    if isinstance(requant, Requant):
+        requant = RequantCost.of(requant)
+    return _completed(_estimate(g, cfg, requant, t, has_bias), t)
+
+
+def _completed(numbers: tuple, t: Tiling) -> Tiling:
+    cycles, dram, tiles, bias_loads, folded = numbers
+    return replace(
+        t, dram_bytes=dram, tiles=tiles, bias_loads=bias_loads, folded_bias=folded, cycles=cycles
+    )
+
+
+def _estimate(
+    g: ConvGeometry, cfg: HwConfig, requant: RequantCost, t: Tiling, has_bias: bool
+) -> tuple[int, int, int, bool, bool]:
+    """The estimate of tiling `t`: the modelled cycles of the layer, the DRAM bytes it reads,
+    its number of tiles, and how the biases go in: stride-0 loads, a reset and a
     broadcast ADD, or (`Requant.folds_bias`) a reset and the ADD of folded biases after the
     multiply, which also rounds.
 
@@ -296,20 +337,19 @@ def estimate(
     # the accumulators' initialisation and the requantization, by the cheapest way in for the
     # biases: stride-0 bias loads, a reset and a broadcast ADD, or a reset and folded biases
     reset = gemm_cycles(elems) + GEMM_PIPELINE_FILL
-    plain_tail = _tail_cycles(requant, elems, False)
-    ways = {"none": (reset, plain_tail)}
-    if has_bias:
+    head, tail = reset, _tail_cycles(requant, elems, False)
+    bias_loads = folded = False
+    if has_bias:  # the first of the cheapest: loads, reset and ADD, folded
         by_alu = reset + alu_cycles(elems, False) + ALU_OVERHEAD + per_tile_slots
-        ways = {
-            "loads": (t.tob * dma_cycles(plane * e_acc, plane, cfg), plain_tail),
-            "add": (by_alu, plain_tail),
-        }
+        head, bias_loads = t.tob * dma_cycles(plane * e_acc, plane, cfg), True
+        if by_alu < head:
+            head, bias_loads = by_alu, False
         if requant.folds_bias:
-            ways["folded"] = (reset + per_tile_slots, _tail_cycles(requant, elems, True))
-    way = min(ways, key=lambda k: sum(ways[k]))
-    head, tail = ways[way]
-    bias_loads, folded = way == "loads", way == "folded"
-    _, _, slot_steps = _step_counts(requant, folded)
+            folded_head = reset + per_tile_slots
+            folded_tail = _tail_cycles(requant, elems, True)
+            if folded_head + folded_tail < head + tail:
+                head, tail, bias_loads, folded = folded_head, folded_tail, False, True
+    slot_steps = requant.counts[folded][2]
     tail += 0 if t.resident else (slot_steps - folded) * slot_load
     gemm = gemm_cycles(t.tob * g.cib * g.taps * plane) + red * GEMM_PIPELINE_FILL
     # one reduction step's loads: tib input blocks (and the weights, unless resident)
@@ -354,11 +394,4 @@ def estimate(
         cycles = chunks * tiles_per_chunk * period + load + store
         dram = chunks * tiles_per_chunk * red * step_bytes
     dram += chunks * tiles_per_chunk * elems * e_acc if bias_loads else 0
-    return replace(
-        t,
-        dram_bytes=dram,
-        tiles=chunks * tiles_per_chunk,
-        bias_loads=bias_loads,
-        folded_bias=folded,
-        cycles=int(cycles),
-    )
+    return int(cycles), dram, chunks * tiles_per_chunk, bias_loads, folded
