@@ -140,6 +140,23 @@ def markdown(results: list[dict], size: int, machine: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+BEGIN, END = "<!-- bench.utilisation tables: begin -->", "<!-- bench.utilisation tables: end -->"
+
+
+def with_layer_tables(benchmarks: str, report: str) -> str:
+    """BENCHMARKS.md with the latest run's per-layer tables (the report without its title, its
+    headings one level down) between BEGIN and END, which go before the table of rows (rows are
+    appended at the end of the file)."""
+    body = report.split("\n", 2)[2].replace("\n## ", "\n### ")
+    section = f"{BEGIN}\n## Per-layer GEMM utilisation (the latest `bench.utilisation` run)\n\n"
+    section += f"{body.strip()}\n{END}\n\n"
+    if BEGIN in benchmarks:
+        head, rest = benchmarks.split(BEGIN, 1)
+        return head + section + rest.split(END, 1)[1].lstrip("\n")
+    at = benchmarks.index("| date | machine |")
+    return benchmarks[:at] + section + benchmarks[at:]
+
+
 def main(argv: list[str] | None = None) -> None:
     import zoo
 
@@ -176,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         return
     (ROOT / "docs" / "utilisation.md").write_text(text)
-    with open(ROOT / "BENCHMARKS.md", "a") as f:
+    bench = ROOT / "BENCHMARKS.md"
+    bench.write_text(with_layer_tables(bench.read_text(), text))
+    with open(bench, "a") as f:
         for r in results:
             f.write(
                 f"| {datetime.date.today()} | {machine} | `python -m bench.utilisation` | "
@@ -185,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['utilisation']:.1%} over all layers, {r['focus']:.1%} on the 3x3 convs at "
                 f"56x56; {r['cycles']} cycles = {r['ms']:.2f} ms, DRAM {r['dram_mb']:.1f} MB, "
                 f"{r['insns']} insns, compile {r['compile_s']:.2f} s; compute-module ceiling "
-                f"{r['ceiling']:.1%} (reference, same run); per-layer table in "
+                f"{r['ceiling']:.1%} (reference, same run); per-layer table above and in "
                 "docs/utilisation.md |\n"
             )
 
