@@ -8,7 +8,8 @@ after the other; the load module's input (and weight) loads and the store, which
 far as the buffer copies allow; the read channel that the loads of both modules share. It weighs
 keeping an output-channel chunk's weights resident for all its tiles against loading them with
 every tile, one copy of the buffers against two, and biases loaded as stride-0 accumulator loads
-against a reset and one broadcast ADD.
+against a reset and one broadcast ADD, or (one multiplier piece, no pre-shift) a reset and the
+biases added after the multiply with the rounding constant (`Requant.folded_bias`).
 
 A tile spans the full output width when that fits; narrower tiles (width tiling) read an input
 window of their own columns, padded only where it touches the image border."""
