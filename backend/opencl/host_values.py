@@ -39,6 +39,7 @@ from .command_buffer import CommandBuffers, Sequencer
 from .host_compiled import Compiled, DeviceValue, Memo, Types, build, dtype_name, fits
 from .host_ops import Target, float_reason, generate, linear
 from .host_plan import LINEAR, QADD, REQUANTIZE, FusionPlan, plan_fusions
+from .replay import Replayable, RunRecorder
 from .staging import PinnedStaging
 
 Chain = list[tuple[dict, Types]]  # ops fused into one kernel, each with its result types
@@ -87,6 +88,7 @@ class OpenCLHost:
         self.sequences = CommandBuffers(self.plain_queue, rt.device) if self.graphs else None
         usable = self.sequences is not None and self.sequences.available
         self.sequencer = Sequencer(self.sequences, self.plain_queue) if usable else None
+        self.recorder = RunRecorder()  # runs' device actions, replayed without the plan walk
 
     @property
     def fused(self) -> set[str]:
@@ -147,12 +149,16 @@ class OpenCLHost:
             self.staged[(name, layout)] = buf
         self.stage.write(buf, data)
         self.transfers["to_device"] += data.nbytes
+        self.recorder.note("upload", name, layout)
         return buf
 
     def launch(self, c: Compiled, args: tuple) -> None:
         """Run `c` with `args`, after everything launched before (no wait)."""
+        self.recorder.note("launch", c, args)
         last = c.args
-        if len(args) != len(last) or any(a is not b for a, b in zip(args, last, strict=True)):
+        if args is not last and (
+            len(args) != len(last) or any(a is not b for a, b in zip(args, last, strict=True))
+        ):
             c.cl_kernel.set_args(*args)
             c.args = args
             c.version += 1
@@ -177,7 +183,7 @@ class OpenCLHost:
         return self.sequencer.replays if self.sequencer is not None else 0
 
 
-class OpenCLHostValues:
+class OpenCLHostValues(Replayable):
     """One run's values: numpy arrays where the caller put them or numpy made them, device
     buffers where kernels made them, and results left pending for the kernel they fuse into."""
 
@@ -258,7 +264,7 @@ class OpenCLHostValues:
             view = self.f.upload(name, self.host[name], want, False)
             if want == NCHW:
                 arr = self.host[name]
-                self.device[name] = DeviceValue(view, arr.shape, dtype_name(arr.dtype))
+                self.bind(name, DeviceValue(view, arr.shape, dtype_name(arr.dtype)), False)
                 return view
         self.views.setdefault(name, {})[want] = view
         return view
@@ -305,9 +311,9 @@ class OpenCLHostValues:
         lay = v.layout
         flat = lay.kind == "nhwc" and v.shape[2:] == (1, 1) and lay.cp == v.shape[1]
         buffer = v.buffer if lay == NCHW or flat else self._buffer(src, NCHW)
-        self.device[result] = DeviceValue(buffer, tuple(out[0]), v.dtype)
-        self.host.pop(result, None)
+        self.bind(result, DeviceValue(buffer, tuple(out[0]), v.dtype), True)
         self.f.counts["opencl", "graph.reshape"] += 1
+        self.f.recorder.note("count", ("opencl", "graph.reshape"))
         return True
 
     def _materialize(self, name: str) -> None:
@@ -318,7 +324,7 @@ class OpenCLHostValues:
 
     def _compute(self, op: dict, outputs: Types) -> None:
         if not self._launch([(op, outputs)], op["outputs"]):
-            self._numpy(op, outputs)
+            self.compute_in_numpy(op, outputs)
 
     def _launch(self, chain: Chain, names: list[str], residual=None) -> bool:
         """Run the ops of `chain` fused as one kernel (with the residual add's other operand
@@ -371,9 +377,7 @@ class OpenCLHostValues:
         c = memo.compiled
         self.f.launch(c, memo.args)
         for name, value in zip(names, c.values, strict=True):
-            self.device[name] = value
-            if self.host:
-                self.host.pop(name, None)
+            self.bind(name, value, True)
 
     def _kernel(self, chain: Chain, names: list[str], residual, sig: tuple) -> Compiled | None:
         """The built kernel of a chain whose operands have signature `sig` (None: numpy)."""
@@ -403,7 +407,9 @@ class OpenCLHostValues:
 
         return self.f.kernel_for(key, f"{first['layer']} ({label})", make)
 
-    def _numpy(self, op: dict, outputs: Types) -> None:
+    def compute_in_numpy(self, op: dict, outputs: Types) -> None:
+        consts = tuple((n, self.host[n]) for n in op["inputs"] if n in self.consts)
+        self.f.recorder.note("numpy", op, outputs, consts)
         args = [self.get(n) for n in op["inputs"]]
         results = run_numpy(op["op"], op["attrs"], args, outputs)
         for name, value in zip(op["outputs"], results, strict=True):
