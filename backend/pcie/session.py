@@ -264,10 +264,12 @@ class Session:
         store_before = dict(store_moved) if store_moved is not None else {}
         for name, value in self.host.inputs(feeds).items():
             values.put(name, value)
+        seconds["input"] += time.perf_counter() - t
         # with no card, a store may repeat an earlier run's work (OpenCL: replay.py)
+        t = time.perf_counter()
         replay = getattr(values, "replay", None) if self.device is None else None
         replayed = replay is not None and replay()
-        seconds["input"] += time.perf_counter() - t
+        seconds["host"] += time.perf_counter() - t
         for k, (first, end) in enumerate(self.segments):
             t = time.perf_counter()
             if not replayed:
