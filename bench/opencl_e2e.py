@@ -10,10 +10,12 @@ scales, min-max calibration on --calib random images), every op run as a generat
 
 Timed: `Session.run` by wall clock, float inputs in and float outputs out (the input is
 quantized and the output dequantized on the device), weights resident; the median of --runs after
-one warm-up run, which builds the kernels (reported separately). onnxruntime: the same inputs,
-the float model, all CPU cores. Checked: at batch 1 the OpenCL run against the same artefact
-with numpy host values (the reference semantics), bit for bit (the softmax, a float reduction,
-runs in numpy; host_values.OpenCLHost(float_kernels=True) would run it as a kernel).
+one warm-up run, which builds the kernels (reported separately), and one more (from the third
+run on, runs replay the device actions the first two agreed on: backend/opencl/replay.py).
+onnxruntime: the same inputs, the float model, all CPU cores. Checked: at batch 1 the OpenCL run
+against the same artefact with numpy host values (the reference semantics), bit for bit (the
+softmax, a float reduction, runs in numpy; host_values.OpenCLHost(float_kernels=True) would run
+it as a kernel).
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def run_opencl(art: Path, name: str, batch: int, device: str | None, runs: int) 
             "why_not": host.sequences.why_not if host.sequences else "graphs=False",
             "replays": host.replays,
         },
+        "runs_replayed_without_plan_walk": host.recorder.replayed,  # backend/opencl/replay.py
         "output": next(iter(first.values())),
         "output_replayed": next(iter(replayed.values())),
         "session": sess,
@@ -239,6 +242,7 @@ def main(argv=None) -> int:
                     row[f"opencl_{key}"] = ocl[key]
                 row["numpy_ops_per_run"] = ocl["numpy_ops_per_run"]
                 row["recorded_sequences"] = ocl["recorded_sequences"]
+                row["runs_replayed"] = ocl["runs_replayed_without_plan_walk"]
                 row["fallbacks"] = ocl["fallbacks"]
                 if batch == 1:
                     row["check"] = check(ocl, compiled["artefact"])
@@ -309,7 +313,8 @@ def report(results: dict) -> None:
                   f"{row['opencl_bytes_per_run']}")  # fmt: skip
             line = ", ".join(f"{k} {v * 1e3:.3f}" if k != "launches" else f"{v} launches"
                              for k, v in row["opencl_host_timeline_s"].items())  # fmt: skip
-            print(f"      host timeline of one run, ms: {line}")
+            print(f"      host timeline of one run, ms: {line}; {row['runs_replayed']} runs "
+                  "replayed without walking the host plan")  # fmt: skip
         if "check" in row:
             print(f"      check against numpy host values: {row['check']}")
     for error in results["errors"]:
