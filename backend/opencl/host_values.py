@@ -408,9 +408,9 @@ class OpenCLHostValues(Replayable):
         return self.f.kernel_for(key, f"{first['layer']} ({label})", make)
 
     def compute_in_numpy(self, op: dict, outputs: Types) -> None:
+        args = [self.get(n) for n in op["inputs"]]  # (launching what they wait for first)
         consts = tuple((n, self.host[n]) for n in op["inputs"] if n in self.consts)
         self.f.recorder.note("numpy", op, outputs, consts)
-        args = [self.get(n) for n in op["inputs"]]
         results = run_numpy(op["op"], op["attrs"], args, outputs)
         for name, value in zip(op["outputs"], results, strict=True):
             self.put(name, value)
