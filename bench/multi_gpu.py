@@ -1,8 +1,10 @@
-"""Data parallelism over the GPUs of one host: ResNet-50 int8 as generated kernels
-(`--target opencl`, --batch images per run) in a `DataParallelSession` over 1, 2, 4 ... of the
-host's NVIDIA OpenCL devices, against one device in the same run.
+"""Several GPUs of one host: ResNet-50 int8 as generated kernels (`--target opencl`, --batch
+images per run) in a `DataParallelSession` over 1, 2, 4 ... of the host's NVIDIA OpenCL devices;
+or (`--mode pipeline`) ResNet-18 (examples/zoo.py, 224x224) on the accelerator written in OpenCL C
+(`--target accel-opencl`) cut by layers into a `PipelineSession` of one stage per GPU, one image
+per run. Each against one device in the same run.
 
-    python -m bench.multi_gpu [--cards 1,2,4] [--batch 32] [--items 48] [--repeats 5]
+    python -m bench.multi_gpu [--mode data|pipeline] [--cards 1,2,4] [--batch 32] [--items 48]
 
 Each card count runs the same --items runs (seeded random images) after a warm-up that builds
 every device's kernels; best wall time of --repeats; every output is compared with the one-card
@@ -12,6 +14,7 @@ outputs, bit for bit. Prints one line per card count (throughput and speed-up ov
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +24,38 @@ import numpy as np
 from bench import opencl_e2e
 
 
+def resnet18_accel(folder: Path) -> Path:
+    """examples/zoo.py's ResNet-18 at 224x224 for `--target accel-opencl` (quantized from four
+    seeded random images)."""
+    import warnings
+
+    import onnx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import zoo
+
+    from canopy_ir.compiler.driver import compile_model
+
+    onnx.save(zoo.resnet18(size=224), folder / "resnet18.onnx")
+    calib = np.random.default_rng(5).standard_normal((4, 3, 224, 224)).astype(np.float32)
+    np.savez(folder / "calib.npz", input=calib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile_model(
+            folder / "resnet18.onnx",
+            folder / "resnet18.canopy",
+            calibrate=str(folder / "calib.npz"),
+            target="accel-opencl",
+        )
+    return folder / "resnet18.canopy"
+
+
 def main(argv: list[str] | None = None) -> None:
     from canopy_ir.backend.opencl.runtime import describe, devices
-    from canopy_ir.backend.pcie.multi import DataParallelSession
+    from canopy_ir.backend.pcie.multi import DataParallelSession, PipelineSession
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mode", choices=("data", "pipeline"), default="data")
     ap.add_argument("--cards", default="1,2,4", help="card counts (those the host has)")
     ap.add_argument("--batch", type=int, default=32, help="images per run")
     ap.add_argument("--items", type=int, default=48, help="runs per measurement")
@@ -36,12 +66,17 @@ def main(argv: list[str] | None = None) -> None:
     gpus = [i for i, d in enumerate(found) if args.match in describe(d)]
     print(f"{len(gpus)} device(s) matching '{args.match}':", describe(found[gpus[0]]))
     with tempfile.TemporaryDirectory() as d:
-        path, name = opencl_e2e.resnet50(Path(d))
-        art = opencl_e2e.compile_batch(path, name, args.batch, 8, Path(d))["artefact"]
+        if args.mode == "data":
+            path, name = opencl_e2e.resnet50(Path(d))
+            art = opencl_e2e.compile_batch(path, name, args.batch, 8, Path(d))["artefact"]
+            kind = DataParallelSession
+        else:
+            art, name, args.batch = resnet18_accel(Path(d)), "input", 1
+            kind = PipelineSession
         items = [{name: opencl_e2e.images(args.batch, 100 + i)} for i in range(args.items)]
         one, reference = None, None
         for n in [int(k) for k in args.cards.split(",") if int(k) <= len(gpus)]:
-            with DataParallelSession(art, [f"opencl:{g}" for g in gpus[:n]]) as sess:
+            with kind(art, [f"opencl:{g}" for g in gpus[:n]]) as sess:
                 sess.run_many(items[: 2 * n])  # builds every device's kernels
                 walls = []
                 for _ in range(args.repeats):
@@ -53,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
             rate = args.items * args.batch / min(walls)
             one = rate if one is None else one
             print(
-                f"{n} card(s): {rate:.0f} img/s ({args.items} runs of {args.batch} images, best "
+                f"{args.mode}, {n} card(s): {rate:.1f} img/s ({args.items} runs of "
+                f"{args.batch} images, best "
                 f"{min(walls) * 1e3:.1f} ms of {args.repeats}), {rate / one:.2f}x one card; "
                 f"outputs equal to one card's: {np.array_equal(outputs, reference)}",
                 flush=True,
