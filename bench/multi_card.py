@@ -28,7 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def compile_resnet(folder: Path, size: int) -> Path:
+def compile_resnet(folder: Path, size: int, target: str = "sim") -> Path:
+    """examples/zoo.py's ResNet-18 at size x size, compiled for `target`, quantized from four
+    seeded random images."""
     import onnx
 
     sys.path.insert(0, str(ROOT / "examples"))
@@ -45,6 +47,7 @@ def compile_resnet(folder: Path, size: int) -> Path:
             folder / "resnet18.onnx",
             folder / "resnet18.canopy",
             calibrate=str(folder / "calib.npz"),
+            target=target,
         )
     return folder / "resnet18.canopy"
 

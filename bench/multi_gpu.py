@@ -14,7 +14,6 @@ outputs, bit for bit. Prints one line per card count (throughput and speed-up ov
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,32 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import opencl_e2e
-
-
-def resnet18_accel(folder: Path) -> Path:
-    """examples/zoo.py's ResNet-18 at 224x224 for `--target accel-opencl` (quantized from four
-    seeded random images)."""
-    import warnings
-
-    import onnx
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    import zoo
-
-    from canopy_ir.compiler.driver import compile_model
-
-    onnx.save(zoo.resnet18(size=224), folder / "resnet18.onnx")
-    calib = np.random.default_rng(5).standard_normal((4, 3, 224, 224)).astype(np.float32)
-    np.savez(folder / "calib.npz", input=calib)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compile_model(
-            folder / "resnet18.onnx",
-            folder / "resnet18.canopy",
-            calibrate=str(folder / "calib.npz"),
-            target="accel-opencl",
-        )
-    return folder / "resnet18.canopy"
+from bench.multi_card import compile_resnet
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
             art = opencl_e2e.compile_batch(path, name, args.batch, 8, Path(d))["artefact"]
             kind = DataParallelSession
         else:
-            art, name, args.batch = resnet18_accel(Path(d)), "input", 1
+            art, name, args.batch = compile_resnet(Path(d), 224, "accel-opencl"), "input", 1
             kind = PipelineSession
         items = [{name: opencl_e2e.images(args.batch, 100 + i)} for i in range(args.items)]
         one, reference = None, None

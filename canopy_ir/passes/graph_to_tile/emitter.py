@@ -63,7 +63,7 @@ class KernelEmitter:
         # per-block slots beside each copy of the tile: the bias, then each multiplier piece
         self.bias_slots = has_bias and not tiling.bias_loads
         # the biases are added after the multiply, with the rounding (`Requant.folded_bias`)
-        self.folded_bias = has_bias and tiling.folded_bias
+        self.folded_bias = tiling.folded_bias
         self.red = tiling.reduction_steps(g)
 
     def emit(self) -> tile.KernelOp:

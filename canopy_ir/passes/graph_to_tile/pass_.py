@@ -362,12 +362,12 @@ class _Lowering:
                     f"{layer}.multipliers{j}", pack_bias(piece, cfg), i32
                 )
         tiling = choose_tiling(geometry, cfg, layer, requant, has_bias)
-        if tiling.folded_bias:  # bias · M + the rounding constant, added after the multiply
-            folded = requant.folded_bias(self.pool[op.bias.owner.weight.data])
-            tensors["bias"] = self.weight(f"{layer}.bias.folded", pack_bias(folded, cfg), i32)
-        elif has_bias:
-            bias = self.pool[op.bias.owner.weight.data]
-            tensors["bias"] = self.weight(op.bias.owner.weight.data, pack_bias(bias, cfg), i32)
+        if has_bias:
+            name = op.bias.owner.weight.data
+            bias = self.pool[name]
+            if tiling.folded_bias:  # bias · M + the rounding constant, added after the multiply
+                name, bias = f"{layer}.bias.folded", requant.folded_bias(bias)
+            tensors["bias"] = self.weight(name, pack_bias(bias, cfg), i32)
         self.kernels.append(
             KernelEmitter(layer, geometry, tiling, tensors, requant, has_bias).emit()
         )
