@@ -36,6 +36,7 @@ from canopy_ir.kernels import run as run_numpy
 from .codegen.layout import NCHW, Layout, convert, pack, unpack
 from .codegen.runtime import Runtime, get_runtime
 from .command_buffer import CommandBuffers, Sequencer
+from .enqueue import DirectLaunches
 from .host_compiled import Compiled, DeviceValue, Memo, Types, build, dtype_name, fits
 from .host_ops import Target, float_reason, generate, linear
 from .host_plan import LINEAR, QADD, REQUANTIZE, FusionPlan, plan_fusions
@@ -61,6 +62,7 @@ class OpenCLHost:
     emulate_mma: bool = False
     float_kernels: bool = False
     graphs: bool = True  # replay recorded launch sequences where the device can (not profiling)
+    direct_launches: bool = True  # replays launch via enqueue.py (not profiling, no sequences)
 
     def __post_init__(self):
         dev = self.device
@@ -89,6 +91,7 @@ class OpenCLHost:
         usable = self.sequences is not None and self.sequences.available
         self.sequencer = Sequencer(self.sequences, self.plain_queue) if usable else None
         self.recorder = RunRecorder()  # runs' device actions, replayed without the plan walk
+        self.direct = DirectLaunches(self.plain_queue) if self.direct_launches else None
 
     @property
     def fused(self) -> set[str]:

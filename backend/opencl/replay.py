@@ -10,6 +10,10 @@ at batch 1. What reaches the device is a short list of actions:
 - ("numpy", op, outputs, constants): an op left to numpy, and the constants it reads;
 - ("count", key): an op done without a launch (a reshape as a view), for the store's counts.
 
+Where launches go straight to the queue (no profiling, no recorded command sequences), a
+script's launches are replayed through kernels of their own with their arguments set once
+(enqueue.py): one `clEnqueueNDRangeKernel` call each, no event, no argument checks.
+
 `RunRecorder` keeps that list for a run. Once two runs in a row with the same input types gave
 the same list (the same kernels, the same argument buffers), later runs with those input types
 replay it (`replay`) instead of walking the plan. Every buffer a replayed action names is one the
@@ -33,6 +37,7 @@ class RunRecorder:
         self.previous: Script | None = None
         self.script: Script | None = None
         self.replayed = 0  # runs replayed
+        self.prepared: tuple[Script, list[Action]] | None = None  # the script, launches direct
 
     def note(self, *action) -> None:
         if self.trace is not None:
@@ -70,9 +75,17 @@ class Replayable:
         recorded actions of earlier runs with inputs of these types; False: the caller walks
         the plan, and the run is recorded until `done`."""
         signature = tuple((n, a.shape, a.dtype.str) for n, a in self.host.items())
-        actions = self.f.recorder.begin(signature)
+        recorder = self.f.recorder
+        actions = recorder.begin(signature)
         if actions is None:
             return False
+        f, direct = self.f, self.f.direct
+        # launches straight to the queue: not while profiling (launches keep their events) nor
+        # where recorded sequences take them (command_buffer.py)
+        if direct is not None and direct.available and not f.profile and f.sequencer is None:
+            if recorder.prepared is None or recorder.prepared[0] is not recorder.script:
+                recorder.prepared = (recorder.script, prepare(direct, actions))
+            actions = recorder.prepared[1]
         replay(self, actions)
         return True
 
@@ -93,7 +106,10 @@ def replay(values, actions: list[Action]) -> None:
     f = values.f
     for action in actions:
         kind = action[0]
-        if kind == "launch":
+        if kind == "direct":
+            action[1]()
+            f.counts[action[2]] += 1
+        elif kind == "launch":
             f.launch(action[1], action[2])
         elif kind == "bind":
             values.bind(action[1], action[2], action[3])
@@ -106,6 +122,19 @@ def replay(values, actions: list[Action]) -> None:
             for name, value in constants:
                 values.put_const(name, value)
             values.compute_in_numpy(op, outputs)
+
+
+def prepare(direct, actions: list[Action]) -> list[Action]:
+    """`actions` with each launch as ("direct", enqueue function, count key) (enqueue.py)."""
+    out = []
+    for action in actions:
+        if action[0] == "launch":
+            c, args = action[1], action[2]
+            k = c.kernel
+            go = direct.prepare(c.cl_kernel, args, k.global_size, k.local_size, c.label)
+            action = ("direct", go, ("opencl", c.label))
+        out.append(action)
+    return out
 
 
 def _same_run(a: Script, b: Script) -> bool:
