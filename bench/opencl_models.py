@@ -103,6 +103,7 @@ def run_targets(name: str, folder: Path, info: dict, device: str | None) -> dict
             sess = Session(art, "sim")
         else:
             host = OpenCLHost(device)
+            row["device"] = host.name
             spec = "opencl" if device is None else f"opencl:{device}"
             sess = Session(art, spec, host_values=host, timeout=600)
         t = time.perf_counter()
@@ -225,8 +226,10 @@ def summary(row: dict) -> str:
 
 
 def record(rows: list[dict], jobs: int, machine: str | None = None) -> None:
+    devices = sorted({r["device"] for r in rows if r.get("device")})
     machine = machine or (
         f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+        + "".join(f", OpenCL: {d}" for d in devices)
     )
     with open(ROOT / "BENCHMARKS.md", "a") as f:
         for r in rows:
