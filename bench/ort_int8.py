@@ -3,7 +3,8 @@ its default arguments (QDQ, int8 asymmetric activations, int8 per-tensor weights
 run on the simulated card, against ONNX semantics: `onnx.reference.ReferenceEvaluator` on the same
 QDQ model (its opset raised to 21, where DequantizeLinear follows opset 19+) and onnxruntime.
 
-    python -m bench.ort_int8 [--size 224] [--images 2] [--pre-process] [--no-record]
+    python -m bench.ort_int8 [--size 224] [--images 2] [--pre-process]
+                             [--batchnorm calibrated,initial] [--no-record]
 
 Reports, per model: the partition (ops and MACs per target), compile time, card time per image,
 and the card's output in output steps (LSB) from the reference's: share within 1 LSB, mean,
@@ -12,6 +13,11 @@ sensitivity: how far onnxruntime's output moves when one input element moves by 
 quantization step. Where that is as large as the distances above, the model amplifies any
 single rounding difference (a near-tie rounded the other way) to that size, and no
 implementation that is not the reference's own float32 arithmetic can come closer.
+
+`--batchnorm` picks the zoo models' BatchNorm statistics (examples/zoo.py BATCHNORM), one row per
+model and choice: "calibrated" (measured on sample images, as training leaves them; such random
+networks amplify a one-step difference the most) and "initial" (torch.nn.BatchNorm2d as
+constructed: what exporting a freshly built torchvision model gives).
 """
 
 from __future__ import annotations
@@ -160,7 +166,8 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['accel_macs']:.1%} | {r['ops']} | {r['compile_s']:.1f} | "
+            f"| {r['model']} ({r.get('batchnorm', 'calibrated')} BN) | {r['accel_macs']:.1%} | "
+            f"{r['ops']} | {r['compile_s']:.1f} | "
             f"{r['card_s']:.2f} | {r['within1']:.2%} / {r['mean']:.3f} / {r['max']} | "
             f"{r['ort_within1']:.2%} / {r['ort_mean']:.3f} | "
             f"{r['nudged_within1']:.2%} / {r['nudged_mean']:.3f} |"
@@ -176,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--images", type=int, default=2)
     ap.add_argument("--models", default="resnet18,mobilenet_v2")
     ap.add_argument(
+        "--batchnorm", default="calibrated", help="zoo BatchNorm statistics, comma-separated"
+    )
+    ap.add_argument(
         "--pre-process",
         action="store_true",
         help="run onnxruntime's quant_pre_process (BatchNorm folded) before quantize_static",
@@ -184,18 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     rows = []
     for name in args.models.split(","):
-        with tempfile.TemporaryDirectory() as d:
-            rows.append(
-                measure(
-                    name,
-                    zoo.MODELS[name](size=args.size),
-                    args.size,
-                    args.images,
-                    Path(d),
-                    args.pre_process,
-                )
-            )
-        print(table(rows[-1:]).splitlines()[-1], flush=True)
+        for batchnorm in args.batchnorm.split(","):
+            model = zoo.MODELS[name](size=args.size, batchnorm=batchnorm)
+            with tempfile.TemporaryDirectory() as d:
+                row = measure(name, model, args.size, args.images, Path(d), args.pre_process)
+            rows.append(row | {"batchnorm": batchnorm})
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)
     if not args.no_record:
@@ -204,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
             for r in rows:
                 f.write(
                     f"| {datetime.date.today()} | {machine} | `python -m bench.ort_int8` | "
-                    f"{r['model']} {args.size}x{args.size}, {args.images} images, onnxruntime "
+                    f"{r['model']} {args.size}x{args.size} ({r['batchnorm']} BatchNorm "
+                    f"statistics), {args.images} images, onnxruntime "
                     f"{'quant_pre_process + ' if args.pre_process else ''}quantize_static defaults "
                     f"| MACs on the accelerator {r['accel_macs']:.1%}, ops accelerator / host "
                     f"{r['ops']}, compile {r['compile_s']:.1f} s, card {r['card_s']:.2f} s/img; "

@@ -8,6 +8,11 @@ BatchNormalization gets *calibrated* statistics: its running mean and variance a
 input on a few seeded input images, as training would leave them, with affine parameters close to
 one and zero. Activations therefore stay in the range of a trained network's (unit scale after
 every BN) however deep the model, which is what quantization and accelerator tests need.
+With `batchnorm="initial"` every BatchNormalization is torch.nn.BatchNorm2d as constructed
+(weight 1, bias 0, running mean 0, running variance 1): the model that exporting a freshly built
+torchvision network gives (`torch.onnx.export(torchvision.models.resnet18(), ...)`). Such a
+network is far less sensitive to a one-step change of an early activation than one with
+calibrated statistics (see bench/ort_int8.py).
 
 Both models take one input `input` (N x 3 x size x size, float32; ImageNet-normalised images are
 close to `sample_input`'s standard normal values) and give `output` (N x classes logits), opset 13:
@@ -16,6 +21,7 @@ GlobalAveragePool, Flatten, Gemm.
 
     python examples/zoo.py resnet18 -o resnet18.onnx --size 224
     python examples/zoo.py mobilenet_v2 -o mobilenet_v2.onnx --size 96 --input input.npy
+    python examples/zoo.py resnet18 -o fresh.onnx --batchnorm initial
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ OPSET = 13
 # BatchNorm statistics are measured on enough seeded images that every channel of the last stage
 # (size/32 pixels square) sees at least this many values.
 CALIBRATION_VALUES = 64
+# BatchNormalization statistics: "calibrated" (measured, as training leaves them) or "initial"
+# (torch.nn.BatchNorm2d as constructed: weight 1, bias 0, running mean 0, running variance 1).
+BATCHNORM = ("calibrated", "initial")
 
 
 def sample_input(size: int = 224, batch: int = 1, seed: int = 0) -> np.ndarray:
@@ -43,8 +52,18 @@ class _Net:
     """Collects ONNX nodes and initializers while running the same layers in numpy on the
     calibration images; a tensor is its ONNX name plus its value on those images."""
 
-    def __init__(self, size: int, seed: int, params: Mapping[str, np.ndarray] | None):
+    def __init__(
+        self,
+        size: int,
+        seed: int,
+        params: Mapping[str, np.ndarray] | None,
+        batchnorm: str = "calibrated",
+    ):
         from canopy_ir.kernels import conv2d, pool2d
+
+        if batchnorm not in BATCHNORM:
+            raise ValueError(f"batchnorm must be one of {BATCHNORM}, not {batchnorm!r}")
+        self.batchnorm = batchnorm
 
         self._conv2d, self._pool2d = conv2d, pool2d
         self.rng = np.random.default_rng(seed)
@@ -95,12 +114,19 @@ class _Net:
         return y, value
 
     def bn(self, x, name: str):
-        """BatchNormalization whose running statistics are measured on the calibration images."""
+        """BatchNormalization whose running statistics are measured on the calibration images
+        (`batchnorm="calibrated"`), or torch.nn.BatchNorm2d's as constructed (`"initial"`)."""
         c = x[1].shape[1]
-        gamma = self.param(f"{name}.weight", (c,), lambda: self.rng.uniform(0.5, 1.5, c))
-        beta = self.param(f"{name}.bias", (c,), lambda: self.rng.normal(0, 0.1, c))
-        mean = self.param(f"{name}.running_mean", (c,), lambda: x[1].mean(axis=(0, 2, 3)))
-        var = self.param(f"{name}.running_var", (c,), lambda: x[1].var(axis=(0, 2, 3)) + 1e-3)
+        if self.batchnorm == "initial":
+            gamma = self.param(f"{name}.weight", (c,), lambda: np.ones(c))
+            beta = self.param(f"{name}.bias", (c,), lambda: np.zeros(c))
+            mean = self.param(f"{name}.running_mean", (c,), lambda: np.zeros(c))
+            var = self.param(f"{name}.running_var", (c,), lambda: np.ones(c))
+        else:
+            gamma = self.param(f"{name}.weight", (c,), lambda: self.rng.uniform(0.5, 1.5, c))
+            beta = self.param(f"{name}.bias", (c,), lambda: self.rng.normal(0, 0.1, c))
+            mean = self.param(f"{name}.running_mean", (c,), lambda: x[1].mean(axis=(0, 2, 3)))
+            var = self.param(f"{name}.running_var", (c,), lambda: x[1].var(axis=(0, 2, 3)) + 1e-3)
         inputs = [x[0]] + [f"{name}.{p}" for p in ("weight", "bias", "running_mean", "running_var")]
         y = self.node("BatchNormalization", inputs, name, epsilon=1e-5)
         shape = (1, c, 1, 1)
@@ -176,13 +202,15 @@ def resnet18(
     batch: int = 1,
     seed: int = 0,
     params: Mapping[str, np.ndarray] | None = None,
+    batchnorm: str = "calibrated",
 ) -> onnx.ModelProto:
     """torchvision's ResNet-18 (BasicBlock, layers 2-2-2-2) as a float ONNX model.
 
     Input `input` batch x 3 x size x size (size ≥ 32 and a multiple of 32 keeps every stage's
     stride exact; 224 is ImageNet's), output `output` batch x classes. `params`: torchvision
-    state-dict entries that replace the seeded ones (e.g. a pretrained network's)."""
-    net = _Net(size, seed, params)
+    state-dict entries that replace the seeded ones (e.g. a pretrained network's); `batchnorm`:
+    see BATCHNORM."""
+    net = _Net(size, seed, params, batchnorm)
     x = net.relu(net.bn(net.conv(net.input, "conv1", 64, 7, 2), "bn1"), "relu")
     x = net.max_pool(x, "maxpool")
     for stage, (width, stride) in enumerate(((64, 1), (128, 2), (256, 2), (512, 2)), start=1):
@@ -223,14 +251,16 @@ def mobilenet_v2(
     seed: int = 0,
     width_mult: float = 1.0,
     params: Mapping[str, np.ndarray] | None = None,
+    batchnorm: str = "calibrated",
 ) -> onnx.ModelProto:
     """torchvision's MobileNetV2 as a float ONNX model: inverted residual blocks (1x1 expansion,
     3x3 depthwise conv, linear 1x1 projection, residual add when shapes allow), ReLU6 as Clip.
 
     Input `input` batch x 3 x size x size (a multiple of 32), output `output` batch x classes;
     `width_mult` scales every layer's channels (torchvision's option; 0.35 for a fast model).
-    Parameter names follow torchvision (`features.2.conv.1.0.weight`, ...)."""
-    net = _Net(size, seed, params)
+    Parameter names follow torchvision (`features.2.conv.1.0.weight`, ...); `batchnorm`: see
+    BATCHNORM."""
+    net = _Net(size, seed, params, batchnorm)
 
     def conv_bn_relu6(x, prefix: str, out_ch: int, k: int, stride: int = 1, groups: int = 1):
         y = net.bn(net.conv(x, f"{prefix}.0", out_ch, k, stride, groups), f"{prefix}.1")
@@ -283,9 +313,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", type=int, default=224, help="input height and width")
     ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batchnorm", choices=BATCHNORM, default="calibrated")
     ap.add_argument("--input", help="also save a sample input (.npy) here")
     args = ap.parse_args(argv)
-    onnx.save(MODELS[args.model](size=args.size, classes=args.classes, seed=args.seed), args.output)
+    build = MODELS[args.model]
+    model = build(size=args.size, classes=args.classes, seed=args.seed, batchnorm=args.batchnorm)
+    onnx.save(model, args.output)
     if args.input:
         np.save(args.input, sample_input(args.size, seed=args.seed))
     print(f"wrote {args.output}" + (f" and {args.input}" if args.input else ""))
