@@ -2,7 +2,8 @@
 and 4 cycle-paced simulated cards (one replica each), a ResNet-18 (examples/zoo.py) served.
 
     python -m bench.serve_load [--size 32] [--cards 1,2,4] [--clocks config,10]
-                               [--clients 16] [--requests 300] [--seconds 20] [--no-record]
+                               [--card paced|paced-process] [--clients 16] [--requests 300]
+                               [--seconds 20] [--no-record]
 
 Per clock (`config`: the hardware configuration's clock; a number: MHz) and card count: the
 application is (re)deployed with that many replicas on `paced@<clock>` cards, warmed up (each
@@ -11,6 +12,9 @@ one image in a closed loop until `--requests` answers or `--seconds` have passed
 first. Throughput = answers / elapsed; latency is per request, client side. One answer per
 configuration is compared with a local single card's, bit for bit. The card limit (cards /
 modelled seconds per image) is printed beside each throughput.
+
+`--card paced-process` puts each simulated card in a process of its own (backend/serve/replica.py),
+so that its simulation does not compete with the replica's serving work for one interpreter lock.
 
 Why two clocks: at the configuration's clock the simulator computes an image in about the time
 the modelled card takes, so on a host with fewer cores than cards the cards wait for the CPU
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--cards", default="1,2,4")
     ap.add_argument("--clocks", default="config,10", help="'config' or MHz, comma-separated")
+    ap.add_argument("--card", choices=("paced", "paced-process"), default="paced")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--requests", type=int, default=300, help="answers per configuration")
     ap.add_argument("--seconds", type=float, default=20.0, help="time per configuration")
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                 per_image = cycles / (mhz * 1e6)
                 results = {}
                 for n in cards:
-                    app = ray_app.build_app(path, n, f"paced@{mhz:g}")
+                    app = ray_app.build_app(path, n, f"{args.card}@{mhz:g}")
                     url = ray_app.start(app, port)
                     warm = load(url, images, 2 * n, 2 * n, 60.0)  # each card's first run
                     assert warm["answers"] == 2 * n
@@ -147,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {load_start:.1f} at the start / {os.getloadavg()[0]:.1f} at the end"
     )
+    option = "" if args.card == "paced" else f" --card {args.card}"
     with open(ROOT / "BENCHMARKS.md", "a") as f:
         for mhz, per_image, results in rows:
             base = results[cards[0]]
@@ -163,9 +169,11 @@ def main(argv: list[str] | None = None) -> None:
                     + ("" if r["exact"] else ", NOT bit-exact")
                 )
             f.write(
-                f"| {datetime.date.today()} | {machine} | `python -m bench.serve_load` | ResNet-18 "
+                f"| {datetime.date.today()} | {machine} | `python -m bench.serve_load{option}` "
+                f"| ResNet-18 "
                 f"(examples/zoo.py) {args.size}x{args.size}, Ray Serve on loopback, paced "
-                f"simulated cards at {mhz:g} MHz ({per_image * 1e3:.1f} ms/img modelled), "
+                f"simulated cards at {mhz:g} MHz ({per_image * 1e3:.1f} ms/img modelled)"
+                f"{', each in a process of its own' if args.card == 'paced-process' else ''}, "
                 f"{args.clients} closed-loop clients, .npy requests of 1 image | "
                 f"{'; '.join(parts)} |\n"
             )

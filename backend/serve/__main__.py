@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         "--device",
         default="sim",
         help="comma-separated device list, replica k takes entry k: sim, paced, paced@MHZ, "
-        "opencl, opencl:NAME|INDEX (default sim)",
+        "paced-process, paced-process@MHZ, opencl, opencl:NAME|INDEX (default sim)",
     )
     ray.add_argument("--port", type=int, default=8000)
     ray.add_argument("--max-batch", type=int, default=8, help="requests per batch")

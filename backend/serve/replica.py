@@ -7,7 +7,9 @@ The device list is comma-separated; replica k takes entry k modulo its length, s
 every replica its own simulated card and `opencl:0,opencl:1` one OpenCL device each. An entry is
 a device string `Session` takes (`sim`, `opencl`, `opencl:NAME|INDEX`) or `paced` / `paced@MHZ`:
 a simulated card paced by the cycle model (`canopy_ir.backend.pcie.paced`), at the artefact's
-clock or at MHZ.
+clock or at MHZ; `paced-process` / `paced-process@MHZ`: the same with the simulated card in a
+process of its own (`ProcessCard`), so that its simulation does not share the replica's
+interpreter lock with the serving work, as a card behind PCIe would not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from canopy_ir.artefact import Artefact
 from canopy_ir.backend.pcie.device import Device
 from canopy_ir.backend.pcie.paced import PacedCard
+from canopy_ir.backend.pcie.process_card import ProcessCard
 from canopy_ir.backend.pcie.session import InferenceSession
 from canopy_ir.backend.pcie.simcard import SimCard
 from canopy_ir.errors import CanopyError
@@ -27,16 +30,19 @@ from canopy_ir.hw.config import HwConfig
 Feeds = dict[str, np.ndarray]
 
 
+PACED = ("paced", "paced-process")  # paced simulated cards, in the replica's process or their own
+
+
 def parse_devices(devices: str) -> list[tuple[str, float | None]]:
-    """The entries of a device list as (device string or "paced", paced clock in MHz or None),
-    checked (see the module docstring)."""
+    """The entries of a device list as (device string, or one of PACED with its clock in MHz or
+    None), checked (see the module docstring)."""
     entries = [e.strip() for e in devices.split(",") if e.strip()]
     if not entries:
         raise CanopyError("the device list is empty")
     parsed = []
     for entry in entries:
         name, at, clock = entry.partition("@")
-        if name != "paced":
+        if name not in PACED:
             if at:
                 raise CanopyError(f"device '{entry}': only a paced card takes a clock (paced@MHZ)")
             parsed.append((entry, None))
@@ -47,7 +53,7 @@ def parse_devices(devices: str) -> list[tuple[str, float | None]]:
             raise CanopyError(f"device '{entry}': the clock after @ is not a number") from None
         if mhz is not None and mhz <= 0:
             raise CanopyError(f"device '{entry}': the clock must be positive")
-        parsed.append(("paced", mhz))
+        parsed.append((name, mhz))
     return parsed
 
 
@@ -55,7 +61,11 @@ def card_for(devices: str, index: int, config: HwConfig) -> Device | str:
     """The card of replica `index` from the device list `devices` (see the module docstring)."""
     entries = parse_devices(devices)
     name, mhz = entries[index % len(entries)]
-    return PacedCard(SimCard(config), mhz) if name == "paced" else name
+    if name == "paced":
+        return PacedCard(SimCard(config), mhz)
+    if name == "paced-process":
+        return PacedCard(ProcessCard(config), mhz)
+    return name
 
 
 class CardReplica:
@@ -85,6 +95,8 @@ class CardReplica:
 
     def close(self) -> None:
         self.session.session.close()
+        if not isinstance(self.card, str) and hasattr(self.card, "close"):
+            self.card.close()  # a card the replica made (a paced card's process ends)
 
     @property
     def modelled_seconds(self) -> float | None:

@@ -71,8 +71,9 @@ def url(artefact):
     with socket.socket() as s:  # a free port on loopback
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # paced cards at 0.1 MHz: the small model's ~9000 cycles take ~0.09 s, so requests overlap
-    app = ray_app.build_app(artefact, cards=2, devices="paced@0.1", max_batch=4)
+    # paced cards at 0.1 MHz: the small model's ~9000 cycles take ~0.09 s, so requests overlap;
+    # replica 0's simulated card runs in the replica's process, replica 1's in its own
+    app = ray_app.build_app(artefact, cards=2, devices="paced@0.1,paced-process@0.1", max_batch=4)
     try:
         yield ray_app.start(app, port)
     finally:
@@ -136,6 +137,45 @@ def test_concurrent_requests_are_spread_over_the_cards(url, reference):
         assert status == 200
         np.testing.assert_array_equal(np.load(io.BytesIO(body)), reference(x))
     assert {headers["x-canopy-card"] for _, headers, _ in answers} == {"0", "1"}
+
+
+# ---- replicas ----------------------------------------------------------------------------------
+def test_device_lists_name_paced_cards_in_or_out_of_the_replicas_process():
+    from canopy_ir.backend.serve.replica import parse_devices
+
+    assert parse_devices("paced, paced-process@50 ,sim,opencl:1") == [
+        ("paced", None),
+        ("paced-process", 50.0),
+        ("sim", None),
+        ("opencl:1", None),
+    ]
+    for bad, why in (
+        ("", "empty"),
+        ("sim@10", "only a paced card takes a clock"),
+        ("paced-process@x", "not a number"),
+        ("paced@-1", "must be positive"),
+    ):
+        with pytest.raises(CanopyError, match=why):
+            parse_devices(bad)
+
+
+def test_a_replica_on_a_paced_process_card_answers_and_ends_the_card(artefact, reference):
+    """`paced-process`: the replica's simulated card in a process of its own, paced by the cycle
+    model; the replica answers as a single card does, and closing it ends the card process."""
+    from canopy_ir.backend.pcie.paced import PacedCard
+    from canopy_ir.backend.pcie.process_card import ProcessCard
+    from canopy_ir.backend.serve.replica import CardReplica
+
+    replica = CardReplica(artefact, "sim,paced-process@1000", index=1)
+    assert isinstance(replica.card, PacedCard) and isinstance(replica.card.card, ProcessCard)
+    x = _images(2, seed=5)
+    (answers,) = replica.run_requests([[{"input": x[i : i + 1]} for i in range(2)]])
+    got = np.concatenate([a[replica.outputs[0]] for a in answers])
+    np.testing.assert_array_equal(got, reference(x))
+    assert replica.modelled_seconds > 0
+    process = replica.card.card._process
+    replica.close()
+    assert process.poll() is not None
 
 
 # ---- Triton Python backend -----------------------------------------------------------------
