@@ -37,7 +37,9 @@ from canopy_ir.hw import isa
 from canopy_ir.hw.config import HwConfig
 from canopy_ir.hw.cycles import CycleReport, cycle_model
 
-MODELLED_STREAMS = 32  # cycle reports kept for cards that do not model their own streams
+# Cycle reports kept for cards that do not model their own streams, keyed by the streams, up to
+# this many stream bytes (the most recently run kept, at least one): every segment of a model.
+MODELLED_BYTES = 16 << 20
 
 
 class PacedCard:
@@ -161,8 +163,11 @@ class PacedCard:
         if report is None:
             report = cycle_model(isa.decode_insns(stream, self.config), self.config, self._layers)
         self._reports[stream] = report  # most recently used last
-        while len(self._reports) > MODELLED_STREAMS:
-            del self._reports[next(iter(self._reports))]
+        kept = sum(map(len, self._reports))
+        while kept > MODELLED_BYTES and len(self._reports) > 1:
+            oldest = next(iter(self._reports))
+            del self._reports[oldest]
+            kept -= len(oldest)
         return report
 
 

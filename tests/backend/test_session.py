@@ -24,6 +24,72 @@ def test_weights_and_program_are_uploaded_once(artefact):
     assert c.bytes_from_device == 2 * 16
 
 
+def _model_of_36_segments(tmp_path):
+    """A chain of 36 conv (accelerator) → sigmoid (host) pairs: 36 instruction segments. The
+    artefact's path, an input, and the output's name."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from canopy_ir.compiler.driver import compile_model
+
+    rng = np.random.default_rng(0)
+    nodes, inits, x = [], [], "x"
+    for k in range(36):
+        w = rng.normal(0, 0.3, (4, 4, 3, 3)).astype(np.float32)
+        inits.append(numpy_helper.from_array(w, f"w{k}"))
+        nodes.append(helper.make_node("Conv", [x, f"w{k}"], [f"c{k}"], pads=[1] * 4))
+        nodes.append(helper.make_node("Sigmoid", [f"c{k}"], [f"s{k}"]))
+        x = f"s{k}"
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 4, 6, 6])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, tmp_path / "m.onnx")
+    feeds = {"x": rng.uniform(-1, 1, (1, 4, 6, 6)).astype(np.float32)}
+    np.savez(tmp_path / "calib.npz", x=feeds["x"][None])
+    compile_model(tmp_path / "m.onnx", tmp_path / "m.canopy", calibrate=tmp_path / "calib.npz")
+    assert len(Artefact.load(tmp_path / "m.canopy").segments()) == 36
+    return tmp_path / "m.canopy", feeds, x
+
+
+def test_a_model_of_many_segments_runs_its_segments_from_the_card_after_the_first_run(
+    tmp_path, monkeypatch
+):
+    """The card decodes, plans and models each of a model's 36 segments once, on the first run;
+    the second run decodes nothing again. A cycle-paced card around a card that does not model
+    its own streams (the process card) models each segment once too."""
+    from canopy_ir.backend.pcie import paced
+    from canopy_ir.backend.pcie.process_card import ProcessCard
+    from canopy_ir.hw import isa
+
+    path, feeds, out = _model_of_36_segments(tmp_path)
+    decoded, modelled = [], []
+    real_decode, real_model = isa.decode_insns, paced.cycle_model
+    monkeypatch.setattr(
+        isa, "decode_insns", lambda *a, **k: decoded.append(1) or real_decode(*a, **k)
+    )
+    monkeypatch.setattr(
+        paced, "cycle_model", lambda *a, **k: modelled.append(1) or real_model(*a, **k)
+    )
+    sess = Session(path, SimCard())
+    before = len(decoded)
+    first = sess.run(feeds)
+    assert len(decoded) - before == 36
+    np.testing.assert_array_equal(sess.run(feeds)[out], first[out])
+    assert len(decoded) - before == 36  # every segment ran from the card's resident streams
+
+    with ProcessCard() as card:
+        sess = Session(path, paced.PacedCard(card, sleep=False))
+        np.testing.assert_array_equal(sess.run(feeds)[out], first[out])
+        assert len(modelled) == 36
+        sess.run(feeds)
+        assert len(modelled) == 36
+
+
 def test_relocation_runs_the_model_anywhere_in_card_memory(artefact):
     x = sample_input()
     (reference,) = InferenceSession(artefact).run(None, {"input": x})
