@@ -124,27 +124,33 @@ def symmetric_scale(amax: float, pow2: bool) -> float:
     return 2.0 ** math.ceil(math.log2(scale)) if pow2 else scale
 
 
+def symmetric_weight_scales(w: np.ndarray, per_channel: bool, pow2: bool) -> np.ndarray:
+    """The scales that map float weights onto symmetric int8 [-127, 127]: one per output channel
+    (axis 0; never rounded to powers of two) or a single one."""
+    if per_channel:
+        amax = np.abs(w).max(axis=tuple(range(1, w.ndim)))
+        return np.array([symmetric_scale(a, False) for a in amax])
+    return np.array([symmetric_scale(np.abs(w).max(), pow2)])
+
+
 def symmetric_weights(
     w: np.ndarray, per_channel: bool, pow2: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Float weights as symmetric int8 in [-127, 127] and their scales: one per output channel
-    (axis 0; never rounded to powers of two) or a single one."""
-    w = w.astype(np.float64)
-    if per_channel:
-        scales = np.array(
-            [symmetric_scale(a, False) for a in np.abs(w).max(axis=tuple(range(1, w.ndim)))]
-        )
-    else:
-        scales = np.array([symmetric_scale(np.abs(w).max(), pow2)])
+    """Float weights as symmetric int8 in [-127, 127] and their scales
+    (`symmetric_weight_scales`)."""
+    scales = symmetric_weight_scales(w, per_channel, pow2)
     return weights_at_scales(w, scales), scales
 
 
 def weights_at_scales(w: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """Float weights as symmetric int8 in [-127, 127] at the given scales (one, or one per
-    output channel along axis 0), rounded half to even."""
+    output channel along axis 0), rounded half to even (the quotient in float64)."""
     s = np.asarray(scales, np.float64)
     s = s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.size > 1 else s.reshape(())
-    return np.clip(np.rint(w.astype(np.float64) / s), -127, 127).astype(np.int8)
+    q = np.divide(w, s, dtype=np.float64)  # one float64 temporary, rounded and clipped in place
+    np.rint(q, out=q)
+    np.clip(q, -127, 127, out=q)
+    return q.astype(np.int8)
 
 
 def quantize_bias(values: np.ndarray, acc_scales: np.ndarray, where: str) -> np.ndarray:
@@ -160,7 +166,9 @@ def accumulator_bound(weights: np.ndarray, bias: np.ndarray | None = None) -> in
     128 · Σ|w| + |bias|."""
     channels = weights.shape[0]
     b = np.zeros(channels) if bias is None else bias
-    per_channel = np.abs(weights.reshape(channels, -1).astype(np.int64)).sum(1) * 128
+    w = weights.reshape(channels, -1)
+    magnitudes = np.abs(w.astype(np.int16 if w.dtype.itemsize == 1 else np.int64))  # |-128| fits
+    per_channel = magnitudes.sum(1, dtype=np.int64) * 128
     return int((per_channel + np.abs(b.astype(np.int64))).max())
 
 

@@ -40,7 +40,7 @@ from canopy_ir.quant import (
     quantize_bias,
     ratio_bits,
     symmetric_scale,
-    symmetric_weights,
+    symmetric_weight_scales,
     weights_at_scales,
 )
 
@@ -247,14 +247,14 @@ class QuantizePass(ModulePass):
             x_dq = qdq(layer.input, layer)
             layer.operands[0] = x_dq.output
             w = pool[layer.weight.owner.weight.data]
-            qw, sw = symmetric_weights(w, bool(self.per_channel), pow2)
+            sw = symmetric_weight_scales(w, bool(self.per_channel), pow2)
             out = requantized_output(layer)
             if not pow2 and out is not None:
                 # Weight scales raised by < 1/64 so that the requantization ratio is an exact
                 # short fixed-point number: one ALU multiply per output, not three.
                 sx, sy = x_dq.scale.value.data, symmetric_scale(amax[out], False)
                 sw = exact_weight_scales(sx, sw, sy, ratio_bits(sx * sw / sy))
-                qw = weights_at_scales(w, sw)
+            qw = weights_at_scales(w, sw)
             w_const = graph.ConstOp(pool.add(f"{name}.weight.q", qw), TensorType(i8, w.shape))
             if self.per_channel:
                 w_dq = graph.DequantizeChannelsOp(w_const.output, sw, 0)
