@@ -133,15 +133,6 @@ def symmetric_weight_scales(w: np.ndarray, per_channel: bool, pow2: bool) -> np.
     return np.array([symmetric_scale(np.abs(w).max(), pow2)])
 
 
-def symmetric_weights(
-    w: np.ndarray, per_channel: bool, pow2: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Float weights as symmetric int8 in [-127, 127] and their scales
-    (`symmetric_weight_scales`)."""
-    scales = symmetric_weight_scales(w, per_channel, pow2)
-    return weights_at_scales(w, scales), scales
-
-
 def weights_at_scales(w: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """Float weights as symmetric int8 in [-127, 127] at the given scales (one, or one per
     output channel along axis 0), rounded half to even (the quotient in float64)."""

@@ -21,7 +21,8 @@ from canopy_ir.quant import (
     ratio_bits,
     requantize,
     symmetric_scale,
-    symmetric_weights,
+    symmetric_weight_scales,
+    weights_at_scales,
     without_trailing_zeros,
 )
 
@@ -188,10 +189,12 @@ def test_symmetric_scales_and_weights():
     assert symmetric_scale(127.0, False) == 1.0
     assert symmetric_scale(100.0, True) == 1.0 and symmetric_scale(128.0, True) == 2.0
     w = np.array([[1.0, -0.3], [0.04, 0.01]])
-    q, scales = symmetric_weights(w, per_channel=True, pow2=False)
+    scales = symmetric_weight_scales(w, per_channel=True, pow2=False)
+    q = weights_at_scales(w, scales)
     assert q.dtype == np.int8 and q.tolist() == [[127, -38], [127, 32]]
     np.testing.assert_allclose(scales, [1 / 127, 0.04 / 127])
-    q, scales = symmetric_weights(w, per_channel=False, pow2=True)
+    scales = symmetric_weight_scales(w, per_channel=False, pow2=True)
+    q = weights_at_scales(w, scales)
     assert scales.tolist() == [2.0**-6] and q.tolist() == [[64, -19], [3, 1]]
 
 

@@ -212,6 +212,20 @@ def test_free_running_output_matches_onnx_semantics(name, pre_process, tmp_path)
     assert (steps <= 1).mean() >= 0.99 and steps.mean() <= 0.3, (steps.max(), steps.mean())
 
 
+def test_unfolded_batch_norms_say_how_to_fold_them(tmp_path):
+    """Quantized without quant_pre_process, ResNet-18's BatchNormalizations stay float between a
+    convolution's quantized output and the next quantization: each runs on the host, and its
+    reason in the partition says that quant_pre_process folds it into the convolution."""
+    from canopy_ir.compiler.driver import compile_model
+
+    model = quantize_static(MODELS["resnet18"](size=32), tmp_path, 32, pre_process=False)
+    onnx.save(model, tmp_path / "int8.onnx")
+    layers = compile_model(tmp_path / "int8.onnx", tmp_path / "m.canopy").manifest["layer_info"]
+    norms = [row for row in layers if row["op"] == "batch_norm"]
+    assert len(norms) == 20 and all(row["target"] == "host" for row in norms)
+    assert all("quant_pre_process folds it into the convolution" in r["reason"] for r in norms)
+
+
 def _qoperator_model(nodes, inputs, output, inits) -> onnx.ModelProto:
     g = helper.make_graph(
         nodes,
