@@ -238,8 +238,9 @@ def _compile(args, con) -> int:
 
 
 def print_partition(layers: list[dict], con, limit: int = 12, target: str = "sim") -> None:
-    """Where the layers run: ops and MACs per target, then the host's ops with their reasons
-    (not for --target opencl, where the host runs every op for one reason)."""
+    """Where the layers run: ops and MACs per target, then the host's ops grouped by op and
+    reason, with a count and the first names of each (not for --target opencl, where the host
+    runs every op for one reason)."""
     from canopy_ir.compiler.layers import partition_summary
 
     summary = partition_summary(layers)
@@ -253,11 +254,18 @@ def print_partition(layers: list[dict], con, limit: int = 12, target: str = "sim
     if target == "opencl":
         con.print("  --target opencl: every op runs as a generated OpenCL kernel")
         return
-    host = [row for row in layers if row["target"] == "host"]
-    for row in host[:limit]:
-        con.print(f"  host: {row['name']} ({row['op']}): {row.get('reason', '')}", markup=False)
-    if len(host) > limit:
-        con.print(f"  ... and {len(host) - limit} more host ops (see the dump of graph-partition)")
+    groups: dict[tuple[str, str], list[str]] = {}  # (op, reason) -> host ops, in model order
+    for row in layers:
+        if row["target"] == "host":
+            groups.setdefault((row["op"], row.get("reason", "")), []).append(row["name"])
+    for (op, reason), names in list(groups.items())[:limit]:
+        which = ", ".join(names[:3]) + (f", ... ({len(names)} in all)" if len(names) > 3 else "")
+        con.print(f"  host: {len(names)} x {op} ({which}): {reason}", markup=False)
+    if len(groups) > limit:
+        con.print(
+            f"  ... and {len(groups) - limit} more kinds of host op (see the dump of "
+            "graph-partition)"
+        )
 
 
 def print_timing(steps, con) -> None:

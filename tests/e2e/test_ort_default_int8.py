@@ -212,18 +212,22 @@ def test_free_running_output_matches_onnx_semantics(name, pre_process, tmp_path)
     assert (steps <= 1).mean() >= 0.99 and steps.mean() <= 0.3, (steps.max(), steps.mean())
 
 
-def test_unfolded_batch_norms_say_how_to_fold_them(tmp_path):
+def test_unfolded_batch_norms_say_how_to_fold_them(tmp_path, capsys):
     """Quantized without quant_pre_process, ResNet-18's BatchNormalizations stay float between a
-    convolution's quantized output and the next quantization: each runs on the host, and its
-    reason in the partition says that quant_pre_process folds it into the convolution."""
-    from canopy_ir.compiler.driver import compile_model
+    convolution's quantized output and the next quantization: each runs on the host (with the
+    dequantize and quantize around it; its quantized scale and bias become float constants at
+    compile time), and the compile summary, one line per kind of host op, says that
+    quant_pre_process folds them into the convolutions."""
+    from canopy_ir.tools.compile import main as compile_main
 
     model = quantize_static(MODELS["resnet18"](size=32), tmp_path, 32, pre_process=False)
     onnx.save(model, tmp_path / "int8.onnx")
-    layers = compile_model(tmp_path / "int8.onnx", tmp_path / "m.canopy").manifest["layer_info"]
-    norms = [row for row in layers if row["op"] == "batch_norm"]
-    assert len(norms) == 20 and all(row["target"] == "host" for row in norms)
-    assert all("quant_pre_process folds it into the convolution" in r["reason"] for r in norms)
+    assert compile_main([str(tmp_path / "int8.onnx"), "-o", str(tmp_path / "m.canopy")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "  host: " in line]
+    assert len(lines) == 3  # dequantize, batch_norm, quantize: 20 of each, nothing else
+    assert all(" 20 x " in line for line in lines)
+    (norms,) = [line for line in lines if "x batch_norm" in line]
+    assert "quant_pre_process folds it into the convolution" in norms
 
 
 def _qoperator_model(nodes, inputs, output, inits) -> onnx.ModelProto:

@@ -8,7 +8,8 @@ Produces: integer ops on int8 tensors that may carry zero points — `graph.conv
 `graph.qavg_pool`, `graph.rescale`, and integer reshapes, transposes, slices, max pooling,
 padding, concatenation, ReLUs and clips — with only the model's input `quantize` and output
 `dequantize` in float (they run on the host). What it cannot convert (Softmax, Sigmoid, Mul, ...)
-stays a float island, dequantize → float op → quantize, for the host.
+stays a float island, dequantize → float op → quantize, for the host; the constants such an
+island dequantizes (a BatchNormalization's quantized scale and bias) become float constants.
 
 uint8 activations become int8 first (`signed`: values and zero points − 128, exact). Input zero
 points fold into the convolution's bias, with explicit zero-point padding (`linear`).
@@ -23,12 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.interpreter import Interpreter
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
+from xdsl.rewriter import Rewriter
 from xdsl.transforms.dead_code_elimination import dce
 
+from canopy_ir.dialects import graph
+from canopy_ir.interpreters.graph import GraphFunctions
 from canopy_ir.ir import pool_of
 from canopy_ir.passes.import_qdq.integer_ops import (
     FoldClipIntoRequantize,
@@ -67,8 +73,27 @@ class ImportQdqPass(ModulePass):
             FoldClipIntoRequantize(),
         ]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)
+        fold_constant_dequantizes(op)
         dce(op)
         op.verify()
+
+
+def fold_constant_dequantizes(module: ModuleOp) -> None:
+    """What is still dequantized from a constant (the quantized parameters of a float island,
+    e.g. a BatchNormalization's scale and bias) becomes a float constant, computed as running
+    the dequantize would compute it: a model constant, not host work on every run."""
+    pool = pool_of(module)
+    interp = Interpreter(module)
+    interp.register_implementations(GraphFunctions(module))
+    kinds = graph.DequantizeOp | graph.DequantizeChannelsOp
+    for dq in [o for o in module.walk() if isinstance(o, kinds)]:
+        const = dq.input.owner
+        if not isinstance(const, graph.ConstOp):
+            continue
+        stored = pool[const.weight.data].reshape(graph.shape_of(dq.input))
+        (value,) = interp.run_op(dq, (stored,))
+        name = pool.add(f"{dq.node_name}.folded", np.asarray(value))
+        Rewriter.replace_op(dq, graph.ConstOp(name, dq.output.type))
 
 
 __all__ = ["ImportQdqPass"]
