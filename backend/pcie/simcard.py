@@ -51,7 +51,7 @@ DEFAULT_MEMORY = 256 << 20
 # recently run kept, at least one stream): every segment of a model runs from here after its
 # first run. (A count of 32 streams made a model of more segments, e.g. 53 for a MobileNetV2
 # from onnxruntime's quantize_static without pre-processing, evict each before its next run.)
-RESIDENT_INSNS = 1 << 20
+RESIDENT_INSNS = 1 << 18  # about five real CNNs (DenseNet-121: 48 774 instructions, 122 segments)
 
 
 class _Resident:
