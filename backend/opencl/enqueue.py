@@ -34,7 +34,10 @@ def _entry_point():
     bundled = glob.glob(os.path.join(os.path.dirname(pyopencl.__file__), ".libs", "libOpenCL*"))
     for path in [*sorted(bundled), "libOpenCL.so.1"]:
         try:
-            fn = ctypes.CDLL(path).clEnqueueNDRangeKernel
+            # PyDLL keeps the interpreter lock across the call, as pyopencl does: CDLL would drop
+            # it, and getting it back behind another busy Python thread (a multi-card session's)
+            # costs up to a switch interval (5 ms) per launch
+            fn = ctypes.PyDLL(path).clEnqueueNDRangeKernel
         except (OSError, AttributeError):
             continue
         # (queue, kernel, work_dim, offset, global, local, wait count, wait list, event)

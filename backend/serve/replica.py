@@ -94,9 +94,11 @@ class CardReplica:
         return answers
 
     def close(self) -> None:
-        self.session.session.close()
-        if not isinstance(self.card, str) and hasattr(self.card, "close"):
-            self.card.close()  # a card the replica made (a paced card's process ends)
+        try:
+            self.session.session.close()
+        finally:
+            if not isinstance(self.card, str) and hasattr(self.card, "close"):
+                self.card.close()  # a card the replica made (a paced card's process ends)
 
     @property
     def modelled_seconds(self) -> float | None:
