@@ -75,11 +75,11 @@ class Replayable:
         recorded actions of earlier runs with inputs of these types; False: the caller walks
         the plan, and the run is recorded until `done`."""
         signature = tuple((n, a.shape, a.dtype.str) for n, a in self.host.items())
-        recorder = self.f.recorder
+        f = self.f
+        recorder, direct = f.recorder, f.direct
         actions = recorder.begin(signature)
         if actions is None:
             return False
-        f, direct = self.f, self.f.direct
         # launches straight to the queue: not while profiling (launches keep their events) nor
         # where recorded sequences take them (command_buffer.py)
         if direct is not None and direct.available and not f.profile and f.sequencer is None:
