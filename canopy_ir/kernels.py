@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from canopy_ir.errors import CanopyError
+from canopy_ir.qaffine import qaffine
 from canopy_ir.quant import (
     dequantize,
     qadd,
@@ -96,10 +97,7 @@ def dense(x, w, b) -> np.ndarray:
 def pool2d(x, kind, kernel, strides, pads, dilations, count_include_pad, out_hw) -> np.ndarray:
     """Max/average pooling; windows past the padded input (ceil_mode) are clipped to it."""
     n, c, h, w = x.shape
-    kh, kw = kernel
-    sh, sw = strides
-    dh, dw = dilations
-    pt, pl, pb, pr = pads
+    (kh, kw), (sh, sw), (dh, dw), (pt, pl, pb, pr) = kernel, strides, dilations, pads
     oh, ow = out_hw
     extra_h = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - (h + pt + pb))
     extra_w = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - (w + pl + pr))
@@ -408,6 +406,7 @@ KERNELS: dict[str, Kernel] = {
         qadd, "lhs_zero_point", "rhs_zero_point", "lhs_multiplier", "rhs_multiplier"
     ),
     "graph.rescale": _named(rescale, "input_zero_point", "multiplier"),
+    "graph.qaffine": _named(qaffine, "input_zero_point", "multipliers", "offsets"),
     "graph.qavg_pool": _shaped(lambda a, x, shape: qavg_pool(a, x, shape[2:])),
 }
 

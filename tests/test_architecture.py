@@ -22,7 +22,13 @@ LAYERS = [
     ("errors", ["canopy_ir.errors"]),
     (
         "hardware model",
-        ["canopy_ir.hw", "canopy_ir.quant", "canopy_ir.kernels", "canopy_ir.artefact"],
+        [
+            "canopy_ir.hw",
+            "canopy_ir.quant",
+            "canopy_ir.qaffine",
+            "canopy_ir.kernels",
+            "canopy_ir.artefact",
+        ],
     ),
     ("IR", ["canopy_ir.ir", "canopy_ir.dialects", "canopy_ir.accel_program"]),
     ("interpreters and frontends", ["canopy_ir.interpreters", "canopy_ir.frontends"]),
@@ -49,6 +55,7 @@ FORBIDDEN = {
     ],
     "canopy_ir.hw": ["xdsl"],
     "canopy_ir.quant": ["xdsl"],
+    "canopy_ir.qaffine": ["xdsl"],
     "canopy_ir.kernels": ["xdsl"],
     "canopy_ir.artefact": ["xdsl"],
     "canopy_ir.interpreters": ["canopy_ir.frontends"],

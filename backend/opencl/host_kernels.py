@@ -1,6 +1,6 @@
 """OpenCL C for the ops of a model's host part that `codegen` has no generator for:
 graph.quantize, graph.dequantize, a lone graph.requantize, graph.qadd, graph.rescale,
-graph.qavg_pool, and the data movement of graph.pad (constant) and graph.concat. Same
+graph.qaffine, graph.qavg_pool, and the data movement of graph.pad (constant) and graph.concat. Same
 conventions as `codegen` (a `Kernel` of plain parameters, shapes baked in, one work-item per
 output element), so `OpenCLHostValues` runs a whole quantized model on the device without values
 leaving it between layers.
@@ -139,6 +139,30 @@ def rescale(shape, x_zero_point, multiplier, shift, zero_point, lo, hi, layer=No
     body = f"    y[i] = canopy_out((int)x[i] - {int(x_zero_point)}, 0, 0);\n"
     title = f"rescale int8{list(shape)} {rq}"
     return _flat("rescale", title, buffers, body, total, layer, requant_c(rq))
+
+
+def qaffine(shape, x_zero_point, multipliers, offsets, shift, zero_point, lo, hi, layer=None):
+    """graph.qaffine: clip(round_shift(M_c · (x − z_x) + O_c, shift) + zero point), c along
+    axis 1 (row-major)."""
+    if not (-128 <= lo <= hi <= 127 and 0 <= shift <= 30 and len(shape) >= 2):
+        raise CanopyError(f"qaffine clip [{lo}, {hi}], shift {shift} or shape {shape} out of range")
+    total = int(np.prod(shape, dtype=np.int64))
+    channels = (shape[1],)
+    buffers = [
+        Buffer("x", "int8", tuple(shape)),
+        Buffer("multipliers", "int32", channels, "const"),
+        Buffer("offsets", "int32", channels, "const"),
+        Buffer("y", "int8", tuple(shape), "out"),
+    ]
+    consts = {k: np.asarray(v, np.int32) for k, v in (("multipliers", multipliers),
+                                                       ("offsets", offsets))}  # fmt: skip
+    body = (
+        f"    const int c = {_channel_of(shape)};\n"
+        f"    long u = ((long)x[i] - {int(x_zero_point)}L) * multipliers[c] + offsets[c];\n"
+        f"    y[i] = (char)clamp(round_shift(u, {shift}) + {zero_point}L, {lo}L, {hi}L);\n"
+    )
+    title = f"qaffine int8{list(shape)} shift {shift}"
+    return _flat("qaffine", title, buffers, body, total, layer, SHIFT_C, consts=consts)
 
 
 def qadd(shape, za, zb, ma, mb, shift, zero_point, lo, hi, layer=None) -> Kernel:

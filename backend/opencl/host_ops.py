@@ -170,6 +170,10 @@ def generate(
         keys = ("lhs_zero_point", "rhs_zero_point", "lhs_multiplier", "rhs_multiplier")
         tail = ("shift", "zero_point", "clip_min", "clip_max")
         return host_kernels.qadd(shape, *(a[k] for k in keys + tail), layer=layer)
+    if name == "graph.qaffine" and types == ["int8"] and len(shape) >= 2:
+        keys = ("input_zero_point", "multipliers", "offsets", "shift", "zero_point")
+        return host_kernels.qaffine(shape, *(a[k] for k in keys + ("clip_min", "clip_max")),
+                                    layer=layer)  # fmt: skip
     if name == "graph.rescale" and types == ["int8"]:
         keys = ("input_zero_point", "multiplier", "shift", "zero_point", "clip_min", "clip_max")
         return host_kernels.rescale(shape, *(a[k] for k in keys), layer=layer)

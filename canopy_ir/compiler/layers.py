@@ -26,6 +26,7 @@ KERNEL_OPS = (
     graph.QAvgPoolOp,
     graph.QAddOp,
     graph.RescaleOp,
+    graph.QAffineOp,
     graph.ConcatOp,
     graph.PadOp,
 )

@@ -911,6 +911,53 @@ class QAvgPoolOp(_Shaped):
         _verify_requant_tail(self, ("input_zero_point",))
 
 
+# A per-channel offset is added at the multiplied scale: |offsets| below 2^29 keep u (and the
+# accelerator's sums of it with the zero point's and the rounding's constants) inside 31 bits.
+MAX_AFFINE_OFFSET = 1 << 29
+
+
+@irdl_op_definition
+class QAffineOp(_Shaped):
+    """A per-channel affine map of an int8 tensor, to int8 (a BatchNormalization between a
+    DequantizeLinear and a QuantizeLinear): for c, the index along axis 1,
+
+        u = multipliers[c] · (x − input_zero_point) + offsets[c]
+        y = clip(((u + 2^(shift−1)) >> shift) + zero_point, clip_min, clip_max)
+
+    with multipliers[c] / 2^shift ≈ s_x · a_c / s_y and offsets[c] / 2^shift ≈ b_c / s_y for the
+    normalisation's y = a_c · x + b_c. Multipliers are signed, below 2^22 in magnitude (u is exact
+    in 31 bits); offsets below MAX_AFFINE_OFFSET. Arithmetic: canopy_ir.qaffine.
+    """
+
+    name = "graph.qaffine"
+    input_zero_point = prop_def(IntegerAttr)
+    multipliers = prop_def(DenseArrayBase)
+    offsets = prop_def(DenseArrayBase)
+    shift = prop_def(IntegerAttr)
+    zero_point = prop_def(IntegerAttr)
+    clip_min = prop_def(IntegerAttr)
+    clip_max = prop_def(IntegerAttr)
+
+    def with_clip(self, clip_min: int, clip_max: int | None = None) -> QAffineOp:
+        return _narrowed(self, clip_min, clip_max)
+
+    def verify_(self) -> None:
+        _verify_int8(self, self.input, self.output)
+        shape = shape_of(self.input)
+        if shape != shape_of(self.output) or len(shape) < 2:
+            raise VerifyException("qaffine keeps the shape of its input, which has a channel axis")
+        m, o = self.multipliers.get_values(), self.offsets.get_values()
+        if len(m) != shape[1] or len(o) != shape[1]:
+            raise VerifyException("qaffine needs one multiplier and one offset per channel")
+        if any(abs(v) >= MAX_RESCALE_MULTIPLIER for v in m):
+            raise VerifyException(f"{self.name}: multipliers must be in (-2^22, 2^22)")
+        if any(abs(v) >= MAX_AFFINE_OFFSET for v in o):
+            raise VerifyException(f"{self.name}: offsets must be in (-2^29, 2^29)")
+        _verify_requant_tail(self, ("input_zero_point",))
+        if self.shift.value.data > 30:
+            raise VerifyException(f"{self.name}: shift must be within 0..30")
+
+
 Graph = Dialect(
     "graph",
     [
@@ -949,6 +996,7 @@ Graph = Dialect(
         QAddOp,
         RescaleOp,
         QAvgPoolOp,
+        QAffineOp,
     ],
     [],
 )

@@ -7,6 +7,7 @@ Steps act on a list of live tensors; the last step's result is the model's outpu
     ("conv", src, out, k, stride, pad, groups, relu)   groups = 1, or = channels (depthwise)
     ("maxpool", src, k, stride, pad) | ("avgpool", src, k, stride, pad, count_include_pad)
     ("gap", src) | ("add", a, b, relu) | ("concat", a, b) | ("head", classes, softmax)
+    ("batchnorm", src, relu)   a BatchNormalization left between quantizations (signed scales)
 `src`, `a`, `b` index the live tensors (taken modulo their number); steps whose operands do not fit
 (shapes differ, kernel larger than the image) are skipped by `build_dag`, so every drawn list
 builds a valid model.
@@ -100,6 +101,16 @@ def build_dag(input_shape, steps, seed: int = 0) -> onnx.ModelProto:
             if len(shape) != 4:
                 continue
             y, s_y, new = b.node("GlobalAveragePool", [x]), s_x, (n, c, 1, 1)
+        elif kind == "batchnorm":
+            if len(shape) != 4:
+                continue
+            scale = b.rng.uniform(0.25, 2.0, c) * b.rng.choice([-1, 1], c)
+            shift = b.rng.uniform(-64, 64, c) * s_x  # bias and mean: tens of input steps
+            params = [scale, shift, b.rng.uniform(-32, 32, c) * s_x, b.rng.uniform(0.5, 2.0, c)]
+            y = b.node("BatchNormalization", [x, *(b.const(v.astype(np.float32)) for v in params)])
+            if step[2]:
+                y = b.node("Relu", [y])
+            s_y, new = s_x * 2, shape
         elif kind in ("add", "concat"):
             x2, shape2, s_x2 = live[step[2] % len(live)]
             if kind == "add":
@@ -177,6 +188,7 @@ def dag_nets(draw, max_steps: int = 6, channels=(1, 20), sizes=(3, 10)):
         st.tuples(st.just("gap"), idx),
         st.tuples(st.just("add"), idx, idx, st.booleans()),
         st.tuples(st.just("concat"), idx, idx),
+        st.tuples(st.just("batchnorm"), idx, st.booleans()),
     )
     steps = draw(st.lists(step, min_size=1, max_size=max_steps))
     if draw(st.booleans()):

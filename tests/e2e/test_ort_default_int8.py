@@ -212,22 +212,28 @@ def test_free_running_output_matches_onnx_semantics(name, pre_process, tmp_path)
     assert (steps <= 1).mean() >= 0.99 and steps.mean() <= 0.3, (steps.max(), steps.mean())
 
 
-def test_unfolded_batch_norms_say_how_to_fold_them(tmp_path, capsys):
-    """Quantized without quant_pre_process, ResNet-18's BatchNormalizations stay float between a
-    convolution's quantized output and the next quantization: each runs on the host (with the
-    dequantize and quantize around it; its quantized scale and bias become float constants at
-    compile time), and the compile summary, one line per kind of host op, says that
-    quant_pre_process folds them into the convolutions."""
+def test_unfolded_batch_norms_run_on_the_accelerator(tmp_path, capsys):
+    """Quantized without quant_pre_process, ResNet-18's BatchNormalizations stay between a
+    convolution's quantized output and the next quantization: each becomes graph.qaffine (per
+    channel, M_c · (x − z_x) + O_c, then the rounding shift) and runs on the accelerator, so the
+    whole network is one segment (`--accel-only` compiles it) and its output equals the
+    integer graph interpreter's."""
+    from canopy_ir.compiler.driver import compile_model
     from canopy_ir.tools.compile import main as compile_main
 
     model = quantize_static(MODELS["resnet18"](size=32), tmp_path, 32, pre_process=False)
     onnx.save(model, tmp_path / "int8.onnx")
-    assert compile_main([str(tmp_path / "int8.onnx"), "-o", str(tmp_path / "m.canopy")]) == 0
-    lines = [line for line in capsys.readouterr().err.splitlines() if "  host: " in line]
-    assert len(lines) == 3  # dequantize, batch_norm, quantize: 20 of each, nothing else
-    assert all(" 20 x " in line for line in lines)
-    (norms,) = [line for line in lines if "x batch_norm" in line]
-    assert "quant_pre_process folds it into the convolution" in norms
+    module = import_onnx(model)
+    run_passes(module, ["import-qdq"])
+    names = [op.name for op in module.walk() if isinstance(op, graph.GraphOp)]
+    assert names.count("graph.qaffine") == 20 and "graph.batch_norm" not in names
+    args = [str(tmp_path / "int8.onnx"), "-o", str(tmp_path / "m.canopy"), "--accel-only"]
+    assert compile_main(args) == 0
+    assert "  host: " not in capsys.readouterr().err
+    compile_model(tmp_path / "int8.onnx", tmp_path / "m.canopy")
+    card = canopy_ir.InferenceSession(str(tmp_path / "m.canopy"))
+    for x in _inputs(2, seed=7, size=32):
+        np.testing.assert_array_equal(card.run(None, {"input": x})[0], run_graph(module, x)[0])
 
 
 def _qoperator_model(nodes, inputs, output, inits) -> onnx.ModelProto:

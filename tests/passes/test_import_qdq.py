@@ -561,3 +561,58 @@ def test_relu_of_a_zero_point_tensor_is_a_clip_at_the_zero_point(zp, same, seed)
     x = np.random.default_rng(seed).uniform(-8, 8, (1, 2, 3, 3)).astype(np.float32)
     steps = _float_steps(model, module, x)
     assert steps.max() <= (0 if same else 1)
+
+
+@st.composite
+def batchnorm_cases(draw):
+    channels = draw(st.integers(1, 5))
+    floats = lambda lo, hi: st.lists(  # noqa: E731
+        st.floats(lo, hi), min_size=channels, max_size=channels
+    ).map(lambda v: np.array(v, np.float32))
+    gamma = floats(0.05, 3.0).map(lambda v: v * np.float32(draw(st.sampled_from([1, -1]))))
+    params = [draw(gamma), draw(floats(-2, 2)), draw(floats(-1, 1)), draw(floats(0.01, 4))]
+    unsigned = draw(st.booleans())
+    io = [(draw(scales), _zp(draw, unsigned)) for _ in range(2)]
+    return channels, params, io, draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 99))
+
+
+@given(batchnorm_cases())
+def test_quantized_batchnorm_matches_qdq_semantics(case):
+    """BatchNormalization (+ ReLU) between DequantizeLinear and QuantizeLinear, its scale and
+    bias plain or dequantized as onnxruntime stores them → graph.qaffine; eps = 255·|M/2^s − r|
+    + |O/2^s − o| per channel (offsets past what saturates the output are clamped)."""
+    channels, (gamma, beta, mean, var), ((sx, zx), (sy, zy)), relu, ort_style, seed = case
+    shape = (1, channels, 3, 4)
+    inits = [numpy_helper.from_array(a, n) for a, n in ((mean, "mean"), (var, "var"))]
+    names = ["gamma", "beta"]
+    nodes = []
+    if ort_style:  # int8 scale at scale max|γ|/127, int32 bias at s_x · that
+        sg = np.float32(np.abs(gamma).max() / 127)
+        gq = np.clip(np.round(gamma / sg), -127, 127).astype(np.int8)
+        bq = np.round(beta / (np.float32(sx) * sg)).astype(np.int32)
+        for n, q, s, z in (("gamma", gq, sg, np.int8(0)), ("beta", bq, np.float32(sx) * sg, None)):
+            inits += [numpy_helper.from_array(q, f"{n}.q"), numpy_helper.from_array(s, f"{n}.qs")]
+            zero = [] if z is None else [f"{n}.qz"]
+            inits += [numpy_helper.from_array(z, f"{n}.qz")] if z is not None else []
+            nodes.append(helper.make_node("DequantizeLinear", [f"{n}.q", f"{n}.qs", *zero], [n]))
+        gamma, beta = (gq.astype(np.float32) * sg), (bq * (np.float32(sx) * sg)).astype(np.float32)
+    else:
+        inits += [numpy_helper.from_array(gamma, "gamma"), numpy_helper.from_array(beta, "beta")]
+    bn_out = "bn" if relu else "y"
+    nodes.append(helper.make_node("BatchNormalization", ["x.dq", *names, "mean", "var"], [bn_out]))
+    if relu:
+        nodes.append(helper.make_node("Relu", ["bn"], ["y"]))
+    model = _qdq_model([("x", shape, sx, zx)], nodes, shape, sy, zy, inits)
+    module, values = _values(model, seed)
+    (op,) = [o for o in module.walk() if isinstance(o, graph.QAffineOp)]
+    assert not [o for o in module.walk() if isinstance(o, graph.BatchNormOp)]
+    a = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-5)
+    r, o = sx * a / sy, (beta - a * mean) / sy
+    o = np.clip(o, -(255 * np.abs(r) + 256), 255 * np.abs(r) + 256)
+    s = op.shift.value.data
+    m, off = np.array(op.multipliers.get_values()), np.array(op.offsets.get_values())
+    eps = (255 * np.abs(m / 2**s - r) + np.abs(off / 2**s - o)).reshape(1, -1, 1, 1)
+    x = values[op.input].astype(np.float64)
+    real = (x - _signed(zx)) * r.reshape(1, -1, 1, 1) + o.reshape(1, -1, 1, 1)
+    lo = max(-128, _signed(zy)) if relu else -128
+    _onnx_up_to_ties(values[op.output], real, _signed(zy), lo, 127, eps)

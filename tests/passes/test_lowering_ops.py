@@ -294,6 +294,38 @@ def test_rescale_is_exact(shape, cfg, seed, policy, data):
     stages_agree(module_of([shape], build, cfg=cfg), [ints(shape, seed)], policy)
 
 
+@PROPERTY
+@given(
+    activation_shapes(), hw_configs(), st.integers(0, 2**16), st.sampled_from(POLICIES), st.data()
+)
+def test_per_channel_affine_is_exact(shape, cfg, seed, policy, data):
+    """graph.qaffine (a quantized BatchNormalization): signed per-channel multipliers of any
+    width below 2^22, per-channel offsets up to the op's bound."""
+    p = rescale_params(data.draw, 1)
+    channels = shape[1]
+    widths = [data.draw(st.integers(0, 22)) for _ in range(channels)]
+    multipliers = [data.draw(st.integers(-(1 << b) + 1, (1 << b) - 1)) for b in widths]
+    bound = graph.MAX_AFFINE_OFFSET - 1
+    offsets = data.draw(st.lists(st.integers(-bound, bound), min_size=channels, max_size=channels))
+
+    def build(add, xs):
+        return add(
+            graph.QAffineOp(
+                xs[0],
+                TensorType(i8, shape),
+                input_zero_point=p["zero_points"][0],
+                multipliers=multipliers,
+                offsets=offsets,
+                shift=min(p["shift"], 30),
+                zero_point=p["zero_point"],
+                clip_min=p["clip_min"],
+                clip_max=p["clip_max"],
+            )
+        )
+
+    stages_agree(module_of([shape], build, cfg=cfg), [ints(shape, seed)], policy)
+
+
 @st.composite
 def grouped_convs(draw):
     """(input shape, weight shape, group, strides, pads, dilations): depthwise (a multiplier

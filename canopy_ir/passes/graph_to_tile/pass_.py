@@ -43,6 +43,7 @@ from canopy_ir.hw.layout import (
     packed_activation_shape,
 )
 from canopy_ir.ir import module_config, pool_of, set_module_config, string_list
+from canopy_ir.passes.graph_to_tile.affine import lower_affine
 from canopy_ir.passes.graph_to_tile.eltwise import lower_eltwise
 from canopy_ir.passes.graph_to_tile.emitter import KernelEmitter
 from canopy_ir.passes.graph_to_tile.grouped import lower_grouped
@@ -224,6 +225,7 @@ class _Lowering:
             graph.QAvgPoolOp: lower_avg_pool,
             graph.QAddOp: lower_eltwise,
             graph.RescaleOp: lower_eltwise,
+            graph.QAffineOp: lower_affine,
             graph.ConcatOp: lower_concat,
             graph.PadOp: lower_pad,
         }.get(type(op))

@@ -59,6 +59,7 @@ STORED_BY_A_KERNEL = (
     graph.QAvgPoolOp,
     graph.QAddOp,
     graph.RescaleOp,
+    graph.QAffineOp,
     graph.PadOp,
     graph.ConcatOp,
 )

@@ -182,7 +182,7 @@ def accel_reason(op, cfg: HwConfig | None = None) -> str | None:
         return "only a convolution's or dense layer's requantization runs on the accelerator"
     if isinstance(op, graph.PoolOp | graph.QAvgPoolOp):
         return pool_reason(op, cfg)
-    if isinstance(op, graph.QAddOp | graph.RescaleOp):
+    if isinstance(op, graph.QAddOp | graph.RescaleOp | graph.QAffineOp):
         return eltwise_reason(op)
     if isinstance(op, graph.ConcatOp):
         return concat_reason(op)

@@ -5,11 +5,12 @@ Takes: a graph module straight from the ONNX importer, where quantized tensors a
 too).
 Produces: integer ops on int8 tensors that may carry zero points — `graph.conv2d`/`graph.dense`
 (int8 × int8 + int32 bias → int32) followed by `graph.requantize` (int32 → int8), `graph.qadd`,
-`graph.qavg_pool`, `graph.rescale`, and integer reshapes, transposes, slices, max pooling,
-padding, concatenation, ReLUs and clips — with only the model's input `quantize` and output
-`dequantize` in float (they run on the host). What it cannot convert (Softmax, Sigmoid, Mul, ...)
-stays a float island, dequantize → float op → quantize, for the host; the constants such an
-island dequantizes (a BatchNormalization's quantized scale and bias) become float constants.
+`graph.qavg_pool`, `graph.qaffine` (a BatchNormalization between quantizations, as
+quantize_static leaves it without quant_pre_process), `graph.rescale`, and integer reshapes,
+transposes, slices, max pooling, padding, concatenation, ReLUs and clips — with only the model's
+input `quantize` and output `dequantize` in float (they run on the host). What it cannot convert
+(Softmax, Sigmoid, Mul, ...) stays a float island, dequantize → float op → quantize, for the
+host; the constants such an island dequantizes become float constants.
 
 uint8 activations become int8 first (`signed`: values and zero points − 128, exact). Input zero
 points fold into the convolution's bias, with explicit zero-point padding (`linear`).
@@ -40,6 +41,7 @@ from canopy_ir.passes.import_qdq.integer_ops import (
     FoldClipIntoRequantize,
     FoldQuantizedAdd,
     FoldQuantizedAvgPool,
+    FoldQuantizedBatchNorm,
     FoldQuantizeDequantize,
     FoldReluIntoRequantize,
     QuantizeConcat,
@@ -65,6 +67,7 @@ class ImportQdqPass(ModulePass):
             FoldQuantizedLinear(pool_of(op), bits),
             FoldQuantizedAdd(bits),
             FoldQuantizedAvgPool(bits),
+            FoldQuantizedBatchNorm(pool_of(op)),
             QuantizeConcat(),
             SinkDequantize(),
             FoldQuantizeDequantize(bits),

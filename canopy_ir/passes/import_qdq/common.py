@@ -3,10 +3,13 @@ that a `graph.dequantize` turns into floats, rebuilding layout ops on other elem
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import TensorType, i8
 from xdsl.ir import Operation, SSAValue
 
 from canopy_ir.dialects import graph
+from canopy_ir.ir import WeightPool, op_attributes, result_types
+from canopy_ir.kernels import run
 
 
 def dq_params(op: graph.DequantizeOp | graph.QuantizeOp) -> tuple[float, int]:
@@ -44,3 +47,17 @@ def retyped(op: Operation, operand: SSAValue, elem, **props) -> Operation:
 
 def int8_type(value: SSAValue) -> TensorType:
     return TensorType(i8, graph.shape_of(value))
+
+
+def constant_value(value: SSAValue, pool: WeightPool) -> np.ndarray | None:
+    """The value of a constant, or of a dequantized constant (computed as the dequantize
+    computes it); None for anything else."""
+    op = value.owner
+    dequantize = isinstance(op, graph.DequantizeOp | graph.DequantizeChannelsOp)
+    const = op.input.owner if dequantize else op
+    if not isinstance(const, graph.ConstOp):
+        return None
+    stored = pool[const.weight.data].reshape(graph.shape_of(const.output))
+    if not dequantize:
+        return stored
+    return run(op.name, op_attributes(op), [stored], result_types(op))[0]

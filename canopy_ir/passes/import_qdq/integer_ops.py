@@ -1,8 +1,9 @@
-"""import-qdq's patterns besides convolutions: quantized Add, average pooling, Concat and
-QuantizeLinear(DequantizeLinear) pairs become the integer ops of graph.py (graph.qadd,
-graph.qavg_pool, graph.rescale, integer graph.concat), dequantizes sink through the ops that only
-move values, and ReLU/Clip fold into the clip of the integer op before them. Each rewrite keeps
-ONNX's QDQ semantics except at rounding ties (and within float error of them)."""
+"""import-qdq's patterns besides convolutions: quantized Add, average pooling, BatchNormalization,
+Concat and QuantizeLinear(DequantizeLinear) pairs become the integer ops of graph.py (graph.qadd,
+graph.qavg_pool, graph.qaffine, graph.rescale, integer graph.concat), dequantizes sink through
+the ops that only move values, and ReLU/Clip fold into the clip of the integer op before them.
+Each rewrite keeps ONNX's QDQ semantics except at rounding ties (and within float error of
+them)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
-from canopy_ir.ir import elem_to_numpy
+from canopy_ir.ir import WeightPool, elem_to_numpy
 from canopy_ir.kernels import window_sums
 from canopy_ir.passes.import_qdq.common import (
+    constant_value,
     dq_params,
     int8_dequantize,
     int8_type,
@@ -24,10 +26,11 @@ from canopy_ir.passes.import_qdq.common import (
     retyped,
     where,
 )
+from canopy_ir.qaffine import affine_parameters
 from canopy_ir.quant import bounded_fixed_point, quantize, rescale_multipliers
 
 # Integer ops whose result ends in a clip that a later ReLU/Clip narrows.
-CLIPPED = (graph.RequantizeOp, graph.QAddOp, graph.RescaleOp, graph.QAvgPoolOp)
+CLIPPED = (graph.RequantizeOp, graph.QAddOp, graph.RescaleOp, graph.QAvgPoolOp, graph.QAffineOp)
 
 
 def _int8_quantize(q: graph.QuantizeOp) -> bool:
@@ -109,6 +112,50 @@ class FoldQuantizedAdd(RewritePattern):
             clip_max=127,
         )
         _tag(new, q, add)
+        rewriter.replace(q, [new], [new.output])
+
+
+class FoldQuantizedBatchNorm(RewritePattern):
+    """quantize((relu)(batch_norm(dequantize(x), constant parameters))) → graph.qaffine: per
+    channel y = a_c · x + b_c, a_c = scale_c / sqrt(var_c + ε), b_c = bias_c − a_c · mean_c (the
+    parameters as ONNX computes them, e.g. onnxruntime's dequantized scale and bias)."""
+
+    def __init__(self, pool: WeightPool):
+        self.pool = pool
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
+        bn, relu = q.input.owner, False
+        if isinstance(bn, graph.ReluOp) and bn.output.has_one_use():
+            bn, relu = bn.input.owner, True
+        if not isinstance(bn, graph.BatchNormOp) or not bn.output.has_one_use():
+            return
+        dq = int8_dequantize(bn.input)
+        if dq is None or not _int8_quantize(q) or len(graph.shape_of(dq.input)) < 2:
+            return
+        params = [constant_value(v, self.pool) for v in (bn.scale, bn.bias, bn.mean, bn.var)]
+        channels = graph.shape_of(dq.input)[1]
+        if any(p is None or p.size != channels for p in params):
+            return
+        scale, bias, mean, var = (p.astype(np.float64).ravel() for p in params)
+        a = scale / np.sqrt(var + bn.epsilon.value.data)
+        (sx, zx), (sy, zy) = dq_params(dq), dq_params(q)
+        try:
+            m, o, shift = affine_parameters(sx * a / sy, (bias - a * mean) / sy, where(q))
+        except QuantizationError:
+            return  # stays a float island
+        new = graph.QAffineOp(
+            dq.input,
+            int8_type(q.output),
+            input_zero_point=zx,
+            multipliers=[int(v) for v in m],
+            offsets=[int(v) for v in o],
+            shift=shift,
+            zero_point=zy,
+            clip_min=max(-128, zy) if relu else -128,
+            clip_max=127,
+        )
+        _tag(new, q, bn)
         rewriter.replace(q, [new], [new.output])
 
 

@@ -49,6 +49,11 @@ CASES = {
         "graph.rescale", dict(input_zero_point=-7, multiplier=1234567, shift=21, zero_point=5,
                               clip_min=-128, clip_max=127),
         [i8(1, 4, 5, 5)], (1, 4, 5, 5), "int8", None),
+    "qaffine": (
+        "graph.qaffine", dict(input_zero_point=-7, multipliers=[1234567, -4000000, 0, 3],
+                              offsets=[-(1 << 28), 12345678, 5, 0], shift=21, zero_point=5,
+                              clip_min=-128, clip_max=127),
+        [i8(2, 4, 5, 3)], (2, 4, 5, 3), "int8", None),
     "qadd": ("graph.qadd", QADD, [i8(1, 4, 5, 5), i8(1, 4, 5, 5)], (1, 4, 5, 5), "int8", None),
     "qavg_pool padded": ("graph.qavg_pool", QAVG, [i8(1, 3, 7, 7)], (1, 3, 4, 4), "int8", None),
     "qavg_pool global": ("graph.qavg_pool", dict(GLOBAL, count_include_pad=1),
