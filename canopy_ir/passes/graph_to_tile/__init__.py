@@ -13,13 +13,13 @@ minimise the estimated cycles, then the DRAM traffic, under the buffer capacitie
 A Flatten feeding a dense layer costs nothing: the dense weights are permuted to read the packed
 activation in place.
 
-Modules: `support` (what the accelerator runs: the partition's one source of truth), `pass_`
-(the pass: graph walk, tensor declarations, host ops), `tiling` (geometry and tiling search),
-`fields` (input windows, DMA field splitting), `emitter` (the tile program of a dense convolution
-or dense layer); the other lowerings: `pool` (max and average pooling), `eltwise` (residual add,
-rescale), `grouped` (depthwise and grouped convolution), `placement` (concat, zero-point pad,
-layout-only reshapes), with `window` (their tiling) and `kit` (shared emit helpers); the
-requantization arithmetic is `canopy_ir.quant`'s.
+Modules: `support` (what the accelerator runs: the partition's one source of truth), `pass_` (the
+pass: graph walk, tensor declarations, host ops), `tiling` (geometry and tiling search), `fields`
+(input windows, DMA field splitting), `emitter` (the tile program of a dense convolution or dense
+layer); the other lowerings: `pool` (max and average pooling), `eltwise` (residual add, rescale),
+`affine` (per-channel affine map: a quantized BatchNormalization), `grouped` (depthwise and grouped
+convolution), `placement` (concat, zero-point pad, layout-only reshapes), with `window` (their
+tiling) and `kit` (shared emit helpers); the requantization arithmetic is `canopy_ir.quant`'s.
 """
 
 from canopy_ir.passes.graph_to_tile.pass_ import GraphToTilePass

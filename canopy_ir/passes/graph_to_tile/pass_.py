@@ -3,9 +3,9 @@
 `tile.kernel`: int8 convolutions and dense layers with their requantization here (tiling.py
 chooses the tile sizes, emitter.py emits the program); grouped and depthwise convolutions
 (grouped.py), max and average pooling (pool.py), residual adds and rescales (eltwise.py),
-channel concatenation and constant padding (placement.py). Layout-only reshapes share their
-input's DRAM tensor, and concatenation inputs whose producers can store them in place are views
-of the concatenation (placement.py), so neither moves data."""
+per-channel affine maps (affine.py), channel concatenation and constant padding (placement.py).
+Layout-only reshapes share their input's DRAM tensor, and concatenation inputs whose producers
+can store them in place are views of the concatenation (placement.py), so neither moves data."""
 
 from __future__ import annotations
 

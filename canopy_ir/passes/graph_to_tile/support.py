@@ -194,23 +194,7 @@ def accel_reason(op, cfg: HwConfig | None = None) -> str | None:
         return BOUNDARY if is_boundary(op) else ISLAND
     if isinstance(op, func.ReturnOp | graph.ConstOp):
         return None
-    if isinstance(op, graph.BatchNormOp) and _after_quantized_conv(op):
-        return (
-            f"{op.name} has no accelerator lowering: a BatchNormalization between a quantized "
-            "convolution's output and its next quantization stays float (onnxruntime's "
-            "quant_pre_process folds it into the convolution before quantize_static)"
-        )
     return f"{op.name} has no accelerator lowering"
-
-
-def _after_quantized_conv(op) -> bool:
-    """`op` reads the dequantized output of a requantized convolution (an imported QDQ model
-    whose BatchNormalization was not folded before quantization)."""
-    dq = op.operands[0].owner
-    requant = dq.input.owner if isinstance(dq, graph.DequantizeOp) else None
-    if not isinstance(requant, graph.RequantizeOp):
-        return False
-    return isinstance(requant.input.owner, graph.Conv2dOp)
 
 
 ACCELERATOR = "accelerator"
