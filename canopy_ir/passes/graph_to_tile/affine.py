@@ -1,11 +1,12 @@
 """The per-channel affine map (`graph.qaffine`, a quantized BatchNormalization) on the
 accelerator: int8 in, int8 out, one `tile.kernel`. It computes
 
-    u = M_c · x + O'_c,   O'_c = O_c − M_c · z_x + 2^(shift−1)
-    y = clip((u >> shift) + zero_point, clip_min, clip_max)
+    u = M_c · x + O'_c,   O'_c = O_c − M_c · z_x + 2^(shift−1) (+ zero_point · 2^shift)
+    y = clip((u >> shift) (+ zero_point), clip_min, clip_max)
 
-exactly, which is graph.qaffine's formula with the zero point's and the rounding's constants
-folded into one int32 per channel. A packed activation holds, for each image and channel block,
+exactly, which is graph.qaffine's formula with the input zero point's and the rounding's
+constants folded into one int32 per channel, and the output zero point too where every sum stays
+inside 31 bits. A packed activation holds, for each image and channel block,
 H·W consecutive elements (hw/layout.py): the kernel walks these runs, whole runs per tile (or
 pieces of one run when a run does not fit), so that the elements of a run share their channels'
 parameters. Per tile of `runs` runs of `length` elements:
@@ -17,7 +18,7 @@ parameters. Per tile of `runs` runs of `length` elements:
     for each base-2^7 digit j of |M|, most significant first:
       ALU     SHR −7 (a left shift; not before the first digit)
       GEMM    acc += x · diag(sign_c · d_cj), the run's block's matrix (wgt_factor_out)
-    ALU       ADD the run's slot (broadcast over the run), SHR shift, ADD zero point, MAX, MIN
+    ALU       ADD the run's slot (broadcast over the run), SHR shift, (ADD zero point,) MAX, MIN
     STORE     acc[0 : runs · length] → y
 
 As in eltwise.py, the multipliers (|M| < 2^22) never meet the ALU's narrow MUL: the GEMM
@@ -104,6 +105,12 @@ def lower_affine(low, op: graph.QAffineOp) -> None:
     shift, zx = op.shift.value.data, op.input_zero_point.value.data
     folded = np.array(op.offsets.get_values(), np.int64) - np.array(multipliers, np.int64) * zx
     folded += (1 << (shift - 1)) if shift else 0
+    # The zero point joins the constant where every sum stays inside 31 bits (one ALU pass less).
+    zero_point = op.zero_point.value.data
+    with_zero_point = folded + (zero_point << shift)
+    extremes = np.outer([-128, 127], multipliers) + with_zero_point
+    if max(np.abs(extremes).max(), np.abs(with_zero_point).max()) < 1 << 31:
+        folded, zero_point = with_zero_point, 0
     weights, k = digit_matrices(multipliers, cfg)
     w_name = low.weight(f"{layer}.digits", weights, i8)
     o_name = low.weight(f"{layer}.offsets", pack_bias(folded, cfg), i32)
@@ -158,7 +165,7 @@ def lower_affine(low, op: graph.QAffineOp) -> None:
                uops=[0, capacity])  # fmt: skip
             if shift:
                 alu(acc, AluOp.SHR, whole, total, [0], imm=shift)
-            add_constant(acc, op.zero_point.value.data, whole, total, [0])
+            add_constant(acc, zero_point, whole, total, [0])  # none when folded
             alu(acc, AluOp.MAX, whole, total, [0], imm=op.clip_min.value.data)
             alu(acc, AluOp.MIN, whole, total, [0], imm=op.clip_max.value.data)
             transfer(tile.StoreOp, acc, offset=0, tensor=dest, dram_offset=e0, y_size=1,
