@@ -54,14 +54,22 @@ class DirectLaunches:
         self.queue = queue
         self.fn = _entry_point()
         self.available = self.fn is not None
+        self.failure: str | None = None  # why preparing launches failed (then not available)
 
     def prepare(self, kernel, args: tuple, global_size, local_size, label: str):
         """A function that enqueues `kernel` with `args` (set now, on a clone kept by the
-        function), after everything on the queue, and returns nothing."""
+        function), after everything on the queue, and returns nothing. A clone or argument the
+        device refuses raises CanopyError naming the kernel."""
         import pyopencl as cl
 
-        own = cl.Kernel(kernel.program, kernel.function_name)
-        own.set_args(*args)
+        try:
+            own = cl.Kernel(kernel.program, kernel.function_name)
+            own.set_args(*args)
+        except cl.Error as exc:
+            raise CanopyError(
+                f"OpenCL: preparing kernel {kernel.function_name} ({label}) for direct launches "
+                f"failed: {exc}"
+            ) from None
         dim = len(global_size)
         sizes = (ctypes.c_size_t * dim)(*global_size)
         local = (ctypes.c_size_t * dim)(*local_size) if local_size else None

@@ -23,6 +23,8 @@ session), so a replayed run computes what a walked run does, bit for bit.
 
 from __future__ import annotations
 
+from canopy_ir.errors import CanopyError
+
 Action = tuple
 Script = tuple[tuple, list[Action]]  # (input signature, actions)
 
@@ -84,8 +86,13 @@ class Replayable:
         # where recorded sequences take them (command_buffer.py)
         if direct is not None and direct.available and not f.profile and f.sequencer is None:
             if recorder.prepared is None or recorder.prepared[0] is not recorder.script:
-                recorder.prepared = (recorder.script, prepare(direct, actions))
-            actions = recorder.prepared[1]
+                try:
+                    recorder.prepared = (recorder.script, prepare(direct, actions))
+                except CanopyError as exc:  # pyopencl's launches still work: keep them
+                    direct.available, direct.failure = False, str(exc)
+                    f.fallbacks["direct launches"] = str(exc)
+            if direct.available:
+                actions = recorder.prepared[1]
         replay(self, actions)
         return True
 

@@ -84,6 +84,27 @@ def test_a_failing_direct_launch_names_the_kernel(rt):
         direct.prepare(kernel, (buf,), (12,), (5,), "graph.test")()
 
 
+def test_direct_launches_that_cannot_be_prepared_leave_pyopencl_launches(rt, residual):
+    """A kernel the direct path cannot prepare (a refused clone) turns direct launches off for
+    the store, says why in `fallbacks`, and the replay launches through pyopencl, bit-exact."""
+    from canopy_ir.backend.opencl.host_values import OpenCLHost
+
+    host = OpenCLHost(rt, graphs=False)
+    sess = Session(residual["opencl"], "opencl", host_values=host)
+    x = {"x": np.random.default_rng(0).uniform(-1, 1, SHAPE).astype(np.float32)}
+    want = [sess.run(x) for _ in range(2)][-1]
+
+    def refuse(kernel, *args):
+        raise CanopyError(f"OpenCL: preparing kernel {kernel.function_name} failed: refused")
+
+    host.direct.prepare = refuse
+    got = sess.run(x)
+    np.testing.assert_array_equal(next(iter(got.values())), next(iter(want.values())))
+    assert host.recorder.replayed == 1 and not host.direct.available
+    assert "preparing kernel" in host.fallbacks["direct launches"]
+    assert host.direct.failure == host.fallbacks["direct launches"]
+
+
 def _run(recorder: RunRecorder, signature, actions, finish=True):
     replayed = recorder.begin(signature)
     if replayed is None:
