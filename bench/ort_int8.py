@@ -4,7 +4,7 @@ run on the simulated card, against ONNX semantics: `onnx.reference.ReferenceEval
 QDQ model (its opset raised to 21, where DequantizeLinear follows opset 19+) and onnxruntime.
 
     python -m bench.ort_int8 [--size 224] [--images 2] [--pre-process]
-                             [--batchnorm calibrated,initial] [--no-record]
+                             [--batchnorm calibrated,initial] [--seeds 0,1] [--no-record]
 
 Reports, per model: the partition (ops and MACs per target), compile time, card time per image,
 and the card's output in output steps (LSB) from the reference's: share within 1 LSB, mean,
@@ -166,7 +166,8 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} ({r.get('batchnorm', 'calibrated')} BN) | {r['accel_macs']:.1%} | "
+            f"| {r['model']} ({r.get('batchnorm', 'calibrated')} BN, seed {r.get('seed', 0)}) | "
+            f"{r['accel_macs']:.1%} | "
             f"{r['ops']} | {r['compile_s']:.1f} | "
             f"{r['card_s']:.2f} | {r['within1']:.2%} / {r['mean']:.3f} / {r['max']} | "
             f"{r['ort_within1']:.2%} / {r['ort_mean']:.3f} | "
@@ -190,16 +191,18 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="run onnxruntime's quant_pre_process (BatchNorm folded) before quantize_static",
     )
+    ap.add_argument("--seeds", default="0", help="zoo weight seeds, comma-separated")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
     rows = []
-    for name in args.models.split(","):
-        for batchnorm in args.batchnorm.split(","):
-            model = zoo.MODELS[name](size=args.size, batchnorm=batchnorm)
-            with tempfile.TemporaryDirectory() as d:
-                row = measure(name, model, args.size, args.images, Path(d), args.pre_process)
-            rows.append(row | {"batchnorm": batchnorm})
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    for seed in (int(v) for v in args.seeds.split(",")):
+        for name in args.models.split(","):
+            for batchnorm in args.batchnorm.split(","):
+                model = zoo.MODELS[name](size=args.size, batchnorm=batchnorm, seed=seed)
+                with tempfile.TemporaryDirectory() as d:
+                    row = measure(name, model, args.size, args.images, Path(d), args.pre_process)
+                rows.append(row | {"batchnorm": batchnorm, "seed": seed})
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)
     if not args.no_record:
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
                 f.write(
                     f"| {datetime.date.today()} | {machine} | `python -m bench.ort_int8` | "
                     f"{r['model']} {args.size}x{args.size} ({r['batchnorm']} BatchNorm "
-                    f"statistics), {args.images} images, onnxruntime "
+                    f"statistics, weights seed {r['seed']}), {args.images} images, onnxruntime "
                     f"{'quant_pre_process + ' if args.pre_process else ''}quantize_static defaults "
                     f"| MACs on the accelerator {r['accel_macs']:.1%}, ops accelerator / host "
                     f"{r['ops']}, compile {r['compile_s']:.1f} s, card {r['card_s']:.2f} s/img; "

@@ -10,7 +10,8 @@ one and zero. Activations therefore stay in the range of a trained network's (un
 every BN) however deep the model, which is what quantization and accelerator tests need.
 With `batchnorm="initial"` every BatchNormalization is torch.nn.BatchNorm2d as constructed
 (weight 1, bias 0, running mean 0, running variance 1): the model that exporting a freshly built
-torchvision network gives (`torch.onnx.export(torchvision.models.resnet18(), ...)`). Such a
+torchvision network gives (`torch.onnx.export(torchvision.models.resnet18(), ...)`); every other
+layer's weights are the calibrated model's (the same seeded draws). Such a
 network is far less sensitive to a one-step change of an early activation than one with
 calibrated statistics (see bench/ort_int8.py).
 
@@ -117,14 +118,16 @@ class _Net:
         """BatchNormalization whose running statistics are measured on the calibration images
         (`batchnorm="calibrated"`), or torch.nn.BatchNorm2d's as constructed (`"initial"`)."""
         c = x[1].shape[1]
+        # drawn either way, so that both choices give every other layer the same weights
+        drawn_gamma, drawn_beta = self.rng.uniform(0.5, 1.5, c), self.rng.normal(0, 0.1, c)
         if self.batchnorm == "initial":
             gamma = self.param(f"{name}.weight", (c,), lambda: np.ones(c))
             beta = self.param(f"{name}.bias", (c,), lambda: np.zeros(c))
             mean = self.param(f"{name}.running_mean", (c,), lambda: np.zeros(c))
             var = self.param(f"{name}.running_var", (c,), lambda: np.ones(c))
         else:
-            gamma = self.param(f"{name}.weight", (c,), lambda: self.rng.uniform(0.5, 1.5, c))
-            beta = self.param(f"{name}.bias", (c,), lambda: self.rng.normal(0, 0.1, c))
+            gamma = self.param(f"{name}.weight", (c,), lambda: drawn_gamma)
+            beta = self.param(f"{name}.bias", (c,), lambda: drawn_beta)
             mean = self.param(f"{name}.running_mean", (c,), lambda: x[1].mean(axis=(0, 2, 3)))
             var = self.param(f"{name}.running_var", (c,), lambda: x[1].var(axis=(0, 2, 3)) + 1e-3)
         inputs = [x[0]] + [f"{name}.{p}" for p in ("weight", "bias", "running_mean", "running_var")]

@@ -13,12 +13,12 @@ with DequantizeLinear at opset 21, and onnxruntime for the contrib ops.
 
 Free-running (the card's output against the reference's, each computing the whole network), at
 224 x 224, asserted on the networks a user gets by exporting freshly built torchvision models
-(BatchNorm as constructed, zoo `batchnorm="initial"`): within one step on >= 99 % of the logits,
-mean <= 0.3 steps, as onnxruntime itself. Not asserted on the zoo's calibrated-BatchNorm models,
-nor on MobileNet-v2 without quant_pre_process: those random networks amplify one one-step
-difference in an early layer (a near-tie rounded the other way, by the integer arithmetic or by
-the reference's own float32 accumulation) into several steps at the logits, and onnxruntime lands
-where the card does. `python -m bench.ort_int8` measures all of them next to onnxruntime and
+(BatchNorm as constructed, zoo `batchnorm="initial"`), quantized with and without
+quant_pre_process: within one step on >= 99 % of the logits, mean <= 0.3 steps, as onnxruntime
+itself. Not asserted on the zoo's calibrated-BatchNorm models: those random networks amplify one
+one-step difference in an early layer (a near-tie rounded the other way, by the integer
+arithmetic or by the reference's own float32 accumulation) into several steps at the logits, and
+onnxruntime lands where the card does. `python -m bench.ort_int8` measures all of them next to onnxruntime and
 next to the model's own sensitivity — onnxruntime's output when one input element moves by one
 input step (rows in BENCHMARKS.md)."""
 
@@ -178,8 +178,13 @@ def test_every_layer_computes_onnx_semantics(quantized):
 
 @pytest.mark.parametrize(
     "name, pre_process",
-    [("resnet18", True), ("resnet18", False), ("mobilenet_v2", True)],
-    ids=["resnet18-preprocessed", "resnet18-defaults-only", "mobilenet_v2-preprocessed"],
+    [("resnet18", True), ("resnet18", False), ("mobilenet_v2", True), ("mobilenet_v2", False)],
+    ids=[
+        "resnet18-preprocessed",
+        "resnet18-defaults-only",
+        "mobilenet_v2-preprocessed",
+        "mobilenet_v2-defaults-only",
+    ],
 )
 def test_free_running_output_matches_onnx_semantics(name, pre_process, tmp_path):
     """The freshly built torchvision network at 224 x 224 (BatchNorm as constructed), quantized by

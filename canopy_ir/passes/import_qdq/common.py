@@ -61,3 +61,12 @@ def constant_value(value: SSAValue, pool: WeightPool) -> np.ndarray | None:
     if not dequantize:
         return stored
     return run(op.name, op_attributes(op), [stored], result_types(op))[0]
+
+
+def quantized_source(q: graph.QuantizeOp) -> tuple[Operation | None, bool]:
+    """The op whose result `q` quantizes, looking through a Relu used only there, and whether
+    there was one (it becomes the integer op's clip)."""
+    src, relu = q.input.owner, False
+    if isinstance(src, graph.ReluOp) and src.output.has_one_use():
+        src, relu = src.input.owner, True
+    return src, relu

@@ -23,10 +23,11 @@ from canopy_ir.passes.import_qdq.common import (
     int8_dequantize,
     int8_type,
     is_int8,
+    quantized_source,
     retyped,
     where,
 )
-from canopy_ir.qaffine import affine_parameters
+from canopy_ir.qaffine import affine_parameters, batchnorm_table, fit_table
 from canopy_ir.quant import bounded_fixed_point, quantize, rescale_multipliers
 
 # Integer ops whose result ends in a clip that a later ReLU/Clip narrows.
@@ -85,9 +86,7 @@ class FoldQuantizedAdd(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
-        add, relu = q.input.owner, False
-        if isinstance(add, graph.ReluOp) and add.output.has_one_use():
-            add, relu = add.input.owner, True
+        add, relu = quantized_source(q)
         if not isinstance(add, graph.AddOp) or not add.output.has_one_use():
             return
         a, b = int8_dequantize(add.lhs), int8_dequantize(add.rhs)
@@ -125,9 +124,7 @@ class FoldQuantizedBatchNorm(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
-        bn, relu = q.input.owner, False
-        if isinstance(bn, graph.ReluOp) and bn.output.has_one_use():
-            bn, relu = bn.input.owner, True
+        bn, relu = quantized_source(q)
         if not isinstance(bn, graph.BatchNormOp) or not bn.output.has_one_use():
             return
         dq = int8_dequantize(bn.input)
@@ -138,12 +135,17 @@ class FoldQuantizedBatchNorm(RewritePattern):
         if any(p is None or p.size != channels for p in params):
             return
         scale, bias, mean, var = (p.astype(np.float64).ravel() for p in params)
-        a = scale / np.sqrt(var + bn.epsilon.value.data)
+        epsilon = bn.epsilon.value.data
+        a = scale / np.sqrt(var + epsilon)
         (sx, zx), (sy, zy) = dq_params(dq), dq_params(q)
         try:
             m, o, shift = affine_parameters(sx * a / sy, (bias - a * mean) / sy, where(q))
         except QuantizationError:
             return  # stays a float island
+        # an int8 map has 256 inputs: match ONNX's float32 result on each where integers can
+        lo = max(-128, zy) if relu else -128
+        table = batchnorm_table(sx, zx, sy, zy, *(p.ravel() for p in params), epsilon, relu)
+        m, o = fit_table(table, zx, m, o, shift, zy, lo, 127)
         new = graph.QAffineOp(
             dq.input,
             int8_type(q.output),
@@ -152,7 +154,7 @@ class FoldQuantizedBatchNorm(RewritePattern):
             offsets=[int(v) for v in o],
             shift=shift,
             zero_point=zy,
-            clip_min=max(-128, zy) if relu else -128,
+            clip_min=lo,
             clip_max=127,
         )
         _tag(new, q, bn)

@@ -17,7 +17,7 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 from canopy_ir.dialects import graph
 from canopy_ir.errors import QuantizationError
 from canopy_ir.ir import WeightPool
-from canopy_ir.passes.import_qdq.common import dq_params, int8_dequantize
+from canopy_ir.passes.import_qdq.common import dq_params, int8_dequantize, quantized_source
 from canopy_ir.quant import (
     accumulator_bound,
     bounded_fixed_point,
@@ -71,9 +71,7 @@ class FoldQuantizedLinear(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, q: graph.QuantizeOp, rewriter: PatternRewriter) -> None:
-        src, relu = q.input.owner, False
-        if isinstance(src, graph.ReluOp) and src.output.has_one_use():
-            src, relu = src.input.owner, True
+        src, relu = quantized_source(q)
         if not isinstance(src, graph.Conv2dOp | graph.DenseOp) or not src.output.has_one_use():
             return
         x_dq = int8_dequantize(src.input)
