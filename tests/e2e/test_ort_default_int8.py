@@ -18,9 +18,9 @@ quant_pre_process: within one step on >= 99 % of the logits, mean <= 0.3 steps, 
 itself. Not asserted on the zoo's calibrated-BatchNorm models: those random networks amplify one
 one-step difference in an early layer (a near-tie rounded the other way, by the integer
 arithmetic or by the reference's own float32 accumulation) into several steps at the logits, and
-onnxruntime lands where the card does. `python -m bench.ort_int8` measures all of them next to onnxruntime and
-next to the model's own sensitivity — onnxruntime's output when one input element moves by one
-input step (rows in BENCHMARKS.md)."""
+onnxruntime lands where the card does. `python -m bench.ort_int8` measures all of them next to
+onnxruntime and next to the model's own sensitivity — onnxruntime's output when one input
+element moves by one input step (rows in BENCHMARKS.md)."""
 
 import numpy as np
 import onnx

@@ -620,3 +620,27 @@ def test_quantized_batchnorm_matches_qdq_semantics(case):
     differ = values[op.output] != want
     assert not differ[~exact_tie].any(), "differs from ONNX away from an exact rounding tie"
     assert (np.abs(values[op.output] - want) <= 1).all()
+
+
+def test_a_float_islands_dequantized_constants_become_float_constants():
+    """A Mul by a quantized constant (dequantize of an int8 initializer) has no integer form: it
+    stays a float island for the host, and its constant operand is folded at compile time into
+    the float32 values the dequantize gives, so the module computes what the float import
+    computes and no graph.dequantize of a constant is left."""
+    inits = [
+        numpy_helper.from_array(np.array([[[[3]], [[-7]]]], np.int8), "k"),
+        numpy_helper.from_array(np.float32(0.013), "k.s"),
+        numpy_helper.from_array(np.int8(0), "k.z"),
+    ]
+    nodes = [
+        helper.make_node("DequantizeLinear", ["k", "k.s", "k.z"], ["k.dq"]),
+        helper.make_node("Mul", ["x.dq", "k.dq"], ["y"]),
+    ]
+    shape = (1, 2, 3, 3)
+    model = _qdq_model([("x", shape, 0.02, np.int8(-7))], nodes, shape, 0.0011, np.int8(3), inits)
+    module = integer_graph(model)
+    dequantized = [o.input.owner for o in module.walk() if isinstance(o, graph.DequantizeOp)]
+    assert not any(isinstance(op, graph.ConstOp) for op in dequantized)
+    assert any(isinstance(o, graph.MulOp) for o in module.walk())
+    x = random_input(shape, 3)
+    np.testing.assert_array_equal(graph_output(module, x), graph_output(import_onnx(model), x))

@@ -28,15 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.interpreter import Interpreter
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
 from xdsl.rewriter import Rewriter
 from xdsl.transforms.dead_code_elimination import dce
 
 from canopy_ir.dialects import graph
-from canopy_ir.interpreters.graph import GraphFunctions
 from canopy_ir.ir import pool_of
+from canopy_ir.passes.import_qdq.common import constant_value
 from canopy_ir.passes.import_qdq.integer_ops import (
     FoldClipIntoRequantize,
     FoldQuantizedAdd,
@@ -86,15 +85,11 @@ def fold_constant_dequantizes(module: ModuleOp) -> None:
     e.g. a BatchNormalization's scale and bias) becomes a float constant, computed as running
     the dequantize would compute it: a model constant, not host work on every run."""
     pool = pool_of(module)
-    interp = Interpreter(module)
-    interp.register_implementations(GraphFunctions(module))
     kinds = graph.DequantizeOp | graph.DequantizeChannelsOp
     for dq in [o for o in module.walk() if isinstance(o, kinds)]:
-        const = dq.input.owner
-        if not isinstance(const, graph.ConstOp):
+        value = constant_value(dq.output, pool)
+        if value is None:
             continue
-        stored = pool[const.weight.data].reshape(graph.shape_of(dq.input))
-        (value,) = interp.run_op(dq, (stored,))
         name = pool.add(f"{dq.node_name}.folded", np.asarray(value))
         Rewriter.replace_op(dq, graph.ConstOp(name, dq.output.type))
 
