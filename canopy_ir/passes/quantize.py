@@ -231,10 +231,12 @@ class QuantizePass(ModulePass):
 
         for layer in list(module.walk()):
             if _int8_friendly(layer):
-                # residual adds, pooling, concatenation: int8 in, int8 out (import-qdq turns
-                # them into graph.qadd / int8 max pooling / graph.qavg_pool / concat)
+                # residual adds, pooling, concatenation, batch norms: int8 in, int8 out
+                # (import-qdq turns them into graph.qadd / int8 max pooling / graph.qavg_pool /
+                # concat / graph.qaffine); a batch norm's statistics stay float constants
                 for i, operand in enumerate(layer.operands):
-                    layer.operands[i] = qdq(operand, layer).output
+                    if not isinstance(operand.owner, graph.ConstOp):
+                        layer.operands[i] = qdq(operand, layer).output
                 requantize_output(layer, layer.node_name)
                 continue
             if not isinstance(layer, graph.Conv2dOp | graph.DenseOp):
@@ -289,7 +291,7 @@ def _is_float32(array) -> bool:
 def _int8_friendly(op) -> bool:
     """Float ops that run on int8 tensors once their inputs and result are quantized: residual
     adds of two same-shaped activations, max/average/global average pooling, channel
-    concatenation."""
+    concatenation, batch norms with constant statistics."""
     if isinstance(op, graph.AddOp):
         a, b = op.operands
         return (
@@ -301,6 +303,12 @@ def _int8_friendly(op) -> bool:
     if isinstance(op, graph.PoolOp | graph.ConcatOp):
         return graph.elem_of(op.results[0]) == f32 and all(
             not isinstance(v.owner, graph.ConstOp) for v in op.operands
+        )
+    if isinstance(op, graph.BatchNormOp):  # not after a convolution: graph.qaffine
+        return (
+            graph.elem_of(op.output) == f32
+            and len(graph.shape_of(op.input)) == 4
+            and all(isinstance(v.owner, graph.ConstOp) for v in op.operands[1:])
         )
     if isinstance(op, graph.ReduceOp):  # global average pooling: a mean over H and W
         return (

@@ -156,3 +156,28 @@ def test_constant_fold_evaluates_constant_subgraphs_but_keeps_quantization():
     dequantize_ops = _ops(qdq, graph.DequantizeOp)
     run_passes(qdq, ["graph-constant-fold"])
     assert _ops(qdq, graph.DequantizeOp) == dequantize_ops
+
+
+def test_fold_batchnorm_takes_a_per_channel_scale_and_shift_after_a_batchnorm_or_a_conv():
+    """Caffe2's exports (the onnx wheel's DenseNet-121) write SpatialBN as BatchNormalization,
+    then Mul and Add by one constant per channel (Unsqueezed to [C, 1, 1]): after a convolution
+    all of it folds into the convolution; after anything else into one batch norm."""
+    rng = np.random.default_rng(1)
+    stats = {f"{k}{i}": rng.uniform(0.5, 1.5, 3).astype(np.float32) for k in "sbmv" for i in (1, 2)}
+    scales = {
+        f"{k}{i}": rng.normal(size=(3, 1, 1)).astype(np.float32) for k in "wa" for i in (1, 2)
+    }
+    inits = {"w": rng.normal(size=(3, 2, 3, 3)).astype(np.float32), **stats, **scales}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1])]
+    for i, src in ((1, "c"), (2, "p")):
+        nodes += [
+            helper.make_node("BatchNormalization", [src, *(f"{k}{i}" for k in "sbmv")], [f"n{i}"]),
+            helper.make_node("Mul", [f"n{i}", f"w{i}"], [f"scaled{i}"]),
+            helper.make_node("Add", [f"a{i}", f"scaled{i}"], [f"r{i}" if i == 1 else "y"]),
+        ]
+        if i == 1:
+            nodes.append(helper.make_node("MaxPool", ["r1"], ["p"], kernel_shape=[1, 1]))
+    x = rng.normal(size=(1, 2, 4, 4)).astype(np.float32)
+    module = _check("graph-fold-batchnorm", _tiny(nodes, inits, (1, 3, 4, 4)), x)
+    assert _ops(module, graph.Conv2dOp) == 1 and _ops(module, graph.BatchNormOp) == 1
+    assert _ops(module, graph.MulOp) == 0 and _ops(module, graph.AddOp) == 0
