@@ -15,15 +15,16 @@ parameters. Per tile of `runs` runs of `length` elements:
     LOAD INP  x[e0 : e0 + runs · length]
     LOAD ACC  O' of the tile's channel blocks, one slot per run
     GEMM      reset acc[0 : runs · length]
-    for each base-2^7 digit j of |M|, most significant first:
-      ALU     SHR −7 (a left shift; not before the first digit)
-      GEMM    acc += x · diag(sign_c · d_cj), the run's block's matrix (wgt_factor_out)
+    for each balanced base-2^8 digit j of M (−128..127), most significant first:
+      ALU     SHR −8 (a left shift; not before the first digit)
+      GEMM    acc += x · diag(d_cj), the run's block's matrix (wgt_factor_out)
     ALU       ADD the run's slot (broadcast over the run), SHR shift, (ADD zero point,) MAX, MIN
     STORE     acc[0 : runs · length] → y
 
 As in eltwise.py, the multipliers (|M| < 2^22) never meet the ALU's narrow MUL: the GEMM
-multiplies by one signed int8 digit per step, and every partial sum stays inside 31 bits
-(graph.MAX_AFFINE_OFFSET)."""
+multiplies by one int8 digit per step, and every partial sum stays inside 31 bits
+(graph.MAX_AFFINE_OFFSET). Signed digits use all of int8, so 22 bits take three digits, not the
+four of 7-bit ones."""
 
 from __future__ import annotations
 
@@ -35,12 +36,10 @@ from canopy_ir.dialects import graph, tile
 from canopy_ir.errors import LoweringError
 from canopy_ir.hw.isa import AluOp
 from canopy_ir.hw.layout import pack_bias, packed_activation_shape
-from canopy_ir.passes.graph_to_tile.eltwise import DIGIT_BITS
 from canopy_ir.passes.graph_to_tile.kit import (
     Rect,
     add_constant,
     alu,
-    digits,
     gemm,
     kv,
     loop,
@@ -49,16 +48,30 @@ from canopy_ir.passes.graph_to_tile.kit import (
 )
 from canopy_ir.passes.graph_to_tile.tiling import FIELD_MAX, ITER_MAX
 
+SIGNED_DIGIT_BITS = 8  # int8 weights hold the balanced base-256 digits −128..127
+
+
+def signed_digits(m: int) -> list[int]:
+    """m in balanced base 2^8 (digits −128..127), most significant first: m = Σ d_j · 256^j.
+    A 22-bit multiplier takes three digits (unsigned 7-bit ones: four)."""
+    out = []
+    while m or not out:
+        d = (m + 128) % 256 - 128
+        out.append(d)
+        m = (m - d) >> SIGNED_DIGIT_BITS
+    return out[::-1]
+
 
 def digit_matrices(multipliers: list[int], cfg) -> tuple[np.ndarray, int]:
     """(weight elements [blocks · k, BO, BI] int8, k): per channel block b and digit j (most
-    significant first) diag(sign_c · d_cj) of the block's channels c; k digits of base 2^7."""
-    k = max(len(digits(abs(m), DIGIT_BITS)) for m in multipliers)
+    significant first) diag(d_cj) of the block's channels c, the signed digits of their
+    multipliers. Horner's partial sums stay below |x · M| + |x| · 2^8 < 2^30."""
+    per_channel = [signed_digits(m) for m in multipliers]
+    k = max(len(d) for d in per_channel)
     blocks = -(-len(multipliers) // cfg.block_out)
     lanes = np.zeros((blocks * cfg.block_out, k), np.int64)
-    for c, m in enumerate(multipliers):
-        d = digits(abs(m), DIGIT_BITS)
-        lanes[c, k - len(d) :] = np.sign(m) * np.array(d)
+    for c, d in enumerate(per_channel):
+        lanes[c, k - len(d) :] = d
     per = lanes.reshape(blocks, cfg.block_out, k).transpose(0, 2, 1)  # [block, digit, lane]
     eye = np.eye(cfg.block_out, dtype=np.int64)
     matrices = (per[..., None] * eye).reshape(blocks * k, cfg.block_out, cfg.block_in)
@@ -158,7 +171,7 @@ def lower_affine(low, op: graph.QAffineOp) -> None:
             runs_loop = dict(iter_out=count, iter_in=size, dst_factor_out=size, dst_factor_in=1)
             for j in range(k):
                 if j:
-                    alu(acc, AluOp.SHR, whole, total, [0], imm=-DIGIT_BITS)
+                    alu(acc, AluOp.SHR, whole, total, [0], imm=-SIGNED_DIGIT_BITS)
                 gemm(acc, inp, wgt, [0, 0, j], **runs_loop, src_factor_out=size, src_factor_in=1,
                      wgt_factor_out=k, wgt_factor_in=0)  # fmt: skip
             kv(tile.AluOp, [acc], op=int(AluOp.ADD), **loop(**runs_loop, src_factor_out=1),
