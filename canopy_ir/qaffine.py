@@ -25,8 +25,11 @@ import numpy as np
 from canopy_ir.errors import QuantizationError
 from canopy_ir.quant import dequantize, quantize, rounding_shift
 
-MAX_MULTIPLIER = 1 << 22  # graph.MAX_RESCALE_MULTIPLIER
-MAX_OFFSET = 1 << 29  # graph.MAX_AFFINE_OFFSET
+# |x − z_x| <= 255: multipliers below 2^22 keep each product below 2^30, and offsets below 2^29
+# keep u (and the accelerator's sums of it with the zero point's and the rounding's constants)
+# inside 31 bits. graph.QAffineOp verifies these bounds.
+MAX_MULTIPLIER = 1 << 22
+MAX_OFFSET = 1 << 29
 MAX_SHIFT = 30
 
 
@@ -74,13 +77,12 @@ def fit_table(table: np.ndarray, x_zero_point: int, multipliers, offsets, shift,
     rounding = (1 << (shift - 1)) if shift > 0 else 0
     got = qaffine(np.arange(-128, 128).reshape(1, 1, -1).repeat(len(m_out), 1).astype(np.int8),
                   x_zero_point, m_out, o_out, shift, zero_point, lo, hi)[0]  # fmt: skip
-    for c in np.nonzero((got != table).any(axis=1))[0]:
+    mismatched = np.nonzero((got != table).any(axis=1))[0] if lo < hi else []
+    for c in mismatched:
         k = table[c].astype(np.int64) - zero_point  # the shifted value each input must give
         inner = (table[c] > lo) & (table[c] < hi)
         low = np.where(inner | (table[c] == hi), k << shift, -(1 << 62))  # v >= low
         high = np.where(inner | (table[c] == lo), (k + 1) << shift, 1 << 62)  # v < high
-        if lo == hi:
-            continue
         m = m_out[c] + np.arange(-window, window + 1, dtype=np.int64)[:, None]
         first = (low - m * t - rounding).max(axis=1)
         last = (high - m * t - rounding).min(axis=1) - 1
@@ -100,7 +102,6 @@ def batchnorm_table(sx, zx, sy, zy, scale, bias, mean, var, epsilon, relu) -> np
     onnx.reference (scale · (x − mean) / sqrt(var + ε) + bias), which numpy performs exactly as
     it does."""
     x = dequantize(np.arange(-128, 128), sx, zx)[None, :]
-    column = [np.asarray(v, np.float32).reshape(-1, 1) for v in (scale, bias, mean, var)]
-    s, b, m, v = column
+    s, b, m, v = (np.asarray(p, np.float32).reshape(-1, 1) for p in (scale, bias, mean, var))
     y = s * (x - m) / np.sqrt(v + epsilon) + b
     return quantize(np.maximum(y, np.float32(0)) if relu else y, sy, zy)

@@ -41,6 +41,9 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from canopy_ir.qaffine import MAX_MULTIPLIER as AFFINE_MAX_MULTIPLIER
+from canopy_ir.qaffine import MAX_OFFSET as MAX_AFFINE_OFFSET
+
 
 def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
     t = value.type if isinstance(value, SSAValue) else value
@@ -911,11 +914,6 @@ class QAvgPoolOp(_Shaped):
         _verify_requant_tail(self, ("input_zero_point",))
 
 
-# A per-channel offset is added at the multiplied scale: |offsets| below 2^29 keep u (and the
-# accelerator's sums of it with the zero point's and the rounding's constants) inside 31 bits.
-MAX_AFFINE_OFFSET = 1 << 29
-
-
 @irdl_op_definition
 class QAffineOp(_Shaped):
     """A per-channel affine map of an int8 tensor, to int8 (a BatchNormalization between a
@@ -949,7 +947,7 @@ class QAffineOp(_Shaped):
         m, o = self.multipliers.get_values(), self.offsets.get_values()
         if len(m) != shape[1] or len(o) != shape[1]:
             raise VerifyException("qaffine needs one multiplier and one offset per channel")
-        if any(abs(v) >= MAX_RESCALE_MULTIPLIER for v in m):
+        if any(abs(v) >= AFFINE_MAX_MULTIPLIER for v in m):
             raise VerifyException(f"{self.name}: multipliers must be in (-2^22, 2^22)")
         if any(abs(v) >= MAX_AFFINE_OFFSET for v in o):
             raise VerifyException(f"{self.name}: offsets must be in (-2^29, 2^29)")

@@ -47,6 +47,18 @@ for _op in graph.Graph.operations:
 GraphFunctions = register_impls(GraphFunctions)
 
 
+def constant_results(op, pool) -> list[np.ndarray] | None:
+    """The results of `op` when it is a graph.const or every operand of it is one (then computed
+    by its kernel, as running the module would); None otherwise. Passes that fold constants
+    decide which ops to evaluate; this is how."""
+    if isinstance(op, graph.ConstOp):
+        return [pool[op.weight.data].reshape(graph.shape_of(op.output))]
+    if not op.operands or not all(isinstance(v.owner, graph.ConstOp) for v in op.operands):
+        return None
+    args = [pool[v.owner.weight.data].reshape(graph.shape_of(v)) for v in op.operands]
+    return run(op.name, op_attributes(op), args, result_types(op))
+
+
 def run_graph(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
     """Run `@main` of a graph module on numpy inputs."""
     # imported here: the package xdsl.interpreters loads every dialect's interpreter (~0.4 s),

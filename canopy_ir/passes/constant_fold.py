@@ -1,8 +1,9 @@
 """`graph-constant-fold`: evaluate graph ops whose operands are all constants.
 
 Takes and produces graph IR; each such op becomes a `graph.const` holding its value (computed
-by the graph interpreter, so folding means exactly what running would). Quantize/dequantize ops
-are kept: they carry the quantization that `import-qdq` turns into integer arithmetic.
+by the op's kernel, as the graph interpreter runs it: folding means exactly what running would).
+Quantize/dequantize ops are kept: they carry the quantization that `import-qdq` turns into
+integer arithmetic.
 Results larger than `max_elements` are kept as ops, so folding never balloons the weights.
 """
 
@@ -13,13 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.interpreter import Interpreter
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.transforms.dead_code_elimination import dce
 
 from canopy_ir.dialects import graph
-from canopy_ir.interpreters.graph import GraphFunctions
+from canopy_ir.interpreters.graph import constant_results
 from canopy_ir.ir import pool_of
 
 KEEP = (graph.ConstOp, graph.QuantizeOp, graph.DequantizeOp, graph.RequantizeOp)
@@ -34,22 +34,15 @@ class ConstantFoldPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         pool = pool_of(op)
-        interp = Interpreter(op)
-        interp.register_implementations(GraphFunctions(op))
         for candidate in list(op.walk()):
             if not isinstance(candidate, graph.GraphOp) or isinstance(candidate, KEEP):
-                continue
-            if not candidate.operands or not all(
-                isinstance(v.owner, graph.ConstOp) for v in candidate.operands
-            ):
                 continue
             size = sum(int(np.prod(graph.shape_of(r))) for r in candidate.results)
             if size > self.max_elements:
                 continue
-            args = tuple(
-                pool[v.owner.weight.data].reshape(graph.shape_of(v)) for v in candidate.operands
-            )
-            values = interp.run_op(candidate, args)
+            values = constant_results(candidate, pool)
+            if values is None:
+                continue
             consts = [
                 graph.ConstOp(pool.add(f"{candidate.node_name}.folded", np.asarray(v)), r.type)
                 for v, r in zip(values, candidate.results, strict=True)

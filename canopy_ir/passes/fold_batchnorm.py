@@ -27,15 +27,17 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.dead_code_elimination import dce
 
 from canopy_ir.dialects import graph
+from canopy_ir.interpreters.graph import constant_results
 from canopy_ir.ir import WeightPool, pool_of
 
 
 def constant(pool: WeightPool, value) -> np.ndarray | None:
     """The array of a constant, or of a reshaped constant (an ONNX Unsqueeze of one)."""
     op = value.owner
-    if isinstance(op, graph.ReshapeOp) and isinstance(op.input.owner, graph.ConstOp):
-        return pool[op.input.owner.weight.data].reshape(graph.shape_of(value))
-    return pool[op.weight.data] if isinstance(op, graph.ConstOp) else None
+    if not isinstance(op, graph.ConstOp | graph.ReshapeOp):
+        return None
+    results = constant_results(op, pool)
+    return None if results is None else results[0]
 
 
 def per_channel(array: np.ndarray | None, channels: int) -> np.ndarray | None:
@@ -108,9 +110,6 @@ class FoldIntoConv(RewritePattern):
     def __init__(self, pool: WeightPool):
         self.pool = pool
 
-    def const(self, value):
-        return constant(self.pool, value)
-
     @op_type_rewrite_pattern
     def match_and_rewrite(self, bn: graph.BatchNormOp, rewriter: PatternRewriter) -> None:
         conv = bn.input.owner
@@ -118,10 +117,10 @@ class FoldIntoConv(RewritePattern):
             return
         if graph.elem_of(conv.output) != graph.f32:
             return
-        stats = [self.const(v) for v in (bn.scale, bn.bias, bn.mean, bn.var)]
-        w = self.const(conv.weight)
+        stats = [constant(self.pool, v) for v in (bn.scale, bn.bias, bn.mean, bn.var)]
+        w = constant(self.pool, conv.weight)
         b = (
-            self.const(conv.bias)
+            constant(self.pool, conv.bias)
             if conv.bias is not None
             else np.zeros(w.shape[0] if w is not None else 0)
         )

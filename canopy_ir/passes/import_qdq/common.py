@@ -8,8 +8,8 @@ from xdsl.dialects.builtin import TensorType, i8
 from xdsl.ir import Operation, SSAValue
 
 from canopy_ir.dialects import graph
-from canopy_ir.ir import WeightPool, op_attributes, result_types
-from canopy_ir.kernels import run
+from canopy_ir.interpreters.graph import constant_results
+from canopy_ir.ir import WeightPool
 
 
 def dq_params(op: graph.DequantizeOp | graph.QuantizeOp) -> tuple[float, int]:
@@ -53,14 +53,10 @@ def constant_value(value: SSAValue, pool: WeightPool) -> np.ndarray | None:
     """The value of a constant, or of a dequantized constant (computed as the dequantize
     computes it); None for anything else."""
     op = value.owner
-    dequantize = isinstance(op, graph.DequantizeOp | graph.DequantizeChannelsOp)
-    const = op.input.owner if dequantize else op
-    if not isinstance(const, graph.ConstOp):
+    if not isinstance(op, graph.ConstOp | graph.DequantizeOp | graph.DequantizeChannelsOp):
         return None
-    stored = pool[const.weight.data].reshape(graph.shape_of(const.output))
-    if not dequantize:
-        return stored
-    return run(op.name, op_attributes(op), [stored], result_types(op))[0]
+    results = constant_results(op, pool)
+    return None if results is None else results[0]
 
 
 def quantized_source(q: graph.QuantizeOp) -> tuple[Operation | None, bool]:
